@@ -93,8 +93,9 @@ export class GuestSsh {
         channel.on('close', () => finish({ exitCode, signal, timedOut: false, disconnected: exitCode === null && signal === null }));
         channel.on('data', (d: Buffer) => { const s = d.toString(); stdout += s; opts.onStdout?.(s); });
         channel.stderr.on('data', (d: Buffer) => { const s = d.toString(); stderr += s; opts.onStderr?.(s); });
-        if (opts.stdin instanceof Buffer) channel.end(opts.stdin);
-        else if (opts.stdin) opts.stdin.pipe(channel);
+        const input = opts.stdin;
+        if (Buffer.isBuffer(input)) channel.end(input);
+        else if (input) input.pipe(channel);
         else channel.end();
       });
     });
@@ -107,6 +108,31 @@ export class GuestSsh {
     if (r.exitCode !== 0) {
       throw new InfraError('SSH_UPLOAD_FAILED', `upload of ${localPath} to guest:${remotePath} failed (${r.timedOut ? 'timed out' : r.disconnected ? 'connection lost' : `exit ${r.exitCode}`}): ${r.stderr.trim()}`, { stage: 'run' });
     }
+  }
+
+  /** A pty shell wired to this terminal; resolves with the shell's exit code. */
+  interactiveShell(): Promise<number> {
+    return new Promise((resolve) => {
+      const stdin = process.stdin;
+      const cols = process.stdout.columns ?? 80;
+      const rows = process.stdout.rows ?? 24;
+      this.client.shell({ term: process.env.TERM ?? 'xterm', cols, rows }, (err: Error | undefined, channel: ClientChannel) => {
+        if (err) return resolve(69);
+        const raw = stdin.isTTY;
+        if (raw) stdin.setRawMode(true);
+        stdin.pipe(channel);
+        channel.pipe(process.stdout);
+        channel.stderr.pipe(process.stderr);
+        let code = 0;
+        channel.on('exit', (c: number | null) => { code = c ?? 0; });
+        channel.on('close', () => {
+          stdin.unpipe(channel);
+          if (raw) stdin.setRawMode(false);
+          stdin.pause();
+          resolve(code);
+        });
+      });
+    });
   }
 
   close(): void {

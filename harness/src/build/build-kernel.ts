@@ -1,0 +1,154 @@
+// The build stage: cached lookup, else work tree -> patches -> config ->
+// compile -> cache entry. One (source, arch) work tree is shared by all
+// variants, so the patched build reuses the base build's objects.
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArchProfile } from '../arch/profile.ts';
+import { compilerFor } from '../arch/host.ts';
+import { run } from '../exec/run.ts';
+import { existsSync } from 'node:fs';
+import { InfraError } from '../errors.ts';
+import type { Ctx } from '../stage.ts';
+import type { KernelSource } from '../source/types.ts';
+import type { PatchFile } from '../patch/series.ts';
+import { sha256, sha256File } from '../util/hash.ts';
+import { writeDirAtomically } from '../util/fs.ts';
+import { applySeries, openWorkTree } from './worktree.ts';
+import { compile, compiledObjects, configure } from './kbuild.ts';
+import { fragmentsFor } from './fragments.ts';
+import { buildKey, lookupBuild, removeEntry, type BuildMeta } from './cache.ts';
+
+export interface KernelBuildRequest {
+  source: KernelSource;
+  arch: ArchProfile;
+  variant: string;
+  patches: PatchFile[];
+  /** Ignore a cached entry and build again. */
+  rebuild?: boolean;
+  /** Where this cell's build.log goes (copied into the cache entry too). */
+  logPath: string;
+  extraFragments?: string[];
+}
+
+export interface KernelBuild {
+  key: string;
+  dir: string;
+  image: string;
+  meta: BuildMeta;
+  cached: boolean;
+}
+
+const compilerVersions = new Map<string, string>();
+
+export async function compilerVersion(arch: ArchProfile): Promise<string> {
+  const cc = compilerFor(arch);
+  const known = compilerVersions.get(cc);
+  if (known) return known;
+  const r = await run(cc, ['--version']);
+  if (r.exitCode !== 0) {
+    throw new InfraError('COMPILER_MISSING', `${cc} not found or not working`, { stage: 'build', hint: `install ${arch.crossPackages.join(' ')} (npm run doctor)` });
+  }
+  const v = r.stdout.split('\n')[0]?.trim() ?? cc;
+  compilerVersions.set(cc, v);
+  return v;
+}
+
+export async function kernelBuildKey(req: KernelBuildRequest): Promise<{ key: string; fragments: Awaited<ReturnType<typeof fragmentsFor>>; compiler: string }> {
+  const fragments = await fragmentsFor(req.arch, req.extraFragments);
+  const compiler = await compilerVersion(req.arch);
+  const key = buildKey({
+    sourceIdentity: req.source.identity,
+    patchSha256s: req.patches.map((p) => p.sha256),
+    fragments: fragments.map((f) => ({ name: f.name, text: f.text })),
+    arch: req.arch.name,
+    makeTarget: req.arch.kernel.makeTarget,
+    compiler,
+  });
+  return { key, fragments, compiler };
+}
+
+/** Long builds say how far they got every 20 s: objects compiled and the latest one. */
+function buildProgress(ctx: Ctx): (chunk: string) => void {
+  let compiled = 0;
+  let last = '';
+  let lastReport = Date.now();
+  return (chunk) => {
+    for (const m of chunk.matchAll(/^\s+CC\s+(\S+)/gm)) {
+      compiled++;
+      last = m[1] ?? last;
+    }
+    if (Date.now() - lastReport > 20_000) {
+      lastReport = Date.now();
+      ctx.report({ kind: 'info', cell: ctx.cell, stage: 'build', text: `${compiled} objects compiled (latest ${last})` });
+    }
+  };
+}
+
+export async function buildKernel(ctx: Ctx, req: KernelBuildRequest): Promise<KernelBuild> {
+  const { key, fragments, compiler } = await kernelBuildKey(req);
+  const check = async (): Promise<KernelBuild | null> => {
+    const found = await lookupBuild(ctx.cacheDir, req.arch.name, key);
+    if (found.state === 'hit') return { key, dir: found.dir, image: join(found.dir, found.meta.imageFile), meta: found.meta, cached: true };
+    if (found.state === 'corrupt') {
+      ctx.report({ kind: 'warn', cell: ctx.cell, stage: 'build', text: `cache entry ${key} is corrupt (${found.reason}); rebuilding` });
+      await removeEntry(ctx.cacheDir, req.arch.name, key);
+    }
+    return null;
+  };
+  if (!req.rebuild) {
+    const hit = await check();
+    if (hit) return hit;
+  }
+  const wt = await openWorkTree(ctx.cacheDir, req.source, req.arch.name, req.logPath);
+  try {
+    // Another run may have built it while we waited for the work tree.
+    if (!req.rebuild) {
+      const hit = await check();
+      if (hit) return hit;
+    }
+    const started = Date.now();
+    await applySeries(wt, req.source, req.patches, req.logPath);
+    const kreq = { arch: req.arch, src: wt.src, obj: wt.obj, fragments, logPath: req.logPath, onOutput: buildProgress(ctx) };
+    const configKey = sha256(JSON.stringify(fragments.map((f) => [f.name, f.text])) + req.source.identity);
+    const configText = await configure(kreq, configKey);
+    const incremental = existsSync(join(wt.obj, 'vmlinux'));
+    const logBefore = (await readFile(req.logPath, 'utf8').catch(() => '')).length;
+    await compile(kreq);
+    const logText = (await readFile(req.logPath, 'utf8')).slice(logBefore);
+    const release = (await readFile(join(wt.obj, 'include/config/kernel.release'), 'utf8').catch(() => req.source.kernelVersion)).trim();
+    const imageFile = req.arch.kernel.image.split('/').pop() ?? 'Image';
+    const dir = join(ctx.cacheDir, 'builds', req.arch.name, key);
+    let meta: BuildMeta | undefined;
+    await writeDirAtomically(dir, async (tmp) => {
+      await copyFile(join(wt.obj, req.arch.kernel.image), join(tmp, imageFile));
+      await copyFile(join(wt.obj, '.config'), join(tmp, 'config'));
+      await copyFile(join(wt.obj, 'System.map'), join(tmp, 'System.map')).catch(() => undefined);
+      await copyFile(req.logPath, join(tmp, 'build.log'));
+      meta = {
+        schema: 1,
+        key,
+        sourceIdentity: req.source.identity,
+        kernelVersion: req.source.kernelVersion,
+        release,
+        arch: req.arch.name,
+        variant: req.variant,
+        patches: req.patches.map((p) => ({ path: p.path, sha256: p.sha256, subjects: p.messages.map((m) => m.subject) })),
+        fragments: fragments.map((f) => ({ name: f.name, sha256: sha256(f.text) })),
+        configSha256: sha256(configText),
+        compiler,
+        imageFile,
+        imageSha256: await sha256File(join(tmp, imageFile)),
+        builtAt: new Date().toISOString(),
+        durationMs: Date.now() - started,
+        incremental,
+        compiledObjects: compiledObjects(logText),
+        missingOptional: [],
+      };
+      await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
+    });
+    if (!meta) throw new InfraError('INTERNAL', 'cache entry was not written', { stage: 'build' });
+    return { key, dir, image: join(dir, imageFile), meta, cached: false };
+  } finally {
+    await wt.release();
+  }
+}

@@ -1,0 +1,101 @@
+// Configure and build a kernel out of tree with the kernel's own tools:
+// tinyconfig, merge_config.sh with our fragments, olddefconfig, then verify
+// that every option a fragment asked for really is in the final .config.
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import type { ArchProfile } from '../arch/profile.ts';
+import { crossPrefix } from '../arch/host.ts';
+import { run, type RunResult } from '../exec/run.ts';
+import { InfraError, UserError } from '../errors.ts';
+import { tailFile } from '../util/fs.ts';
+import { parseKconfig, missingOptions } from '../parse/kconfig.ts';
+import type { Fragment } from './fragments.ts';
+
+export interface KbuildRequest {
+  arch: ArchProfile;
+  src: string;
+  obj: string;
+  fragments: Fragment[];
+  logPath: string;
+  jobs?: number;
+  onOutput?: (chunk: string) => void;
+}
+
+export function makeArgs(req: Pick<KbuildRequest, 'arch' | 'src' | 'obj'>, ...targets: string[]): string[] {
+  const cross = crossPrefix(req.arch);
+  return ['-C', req.src, `O=${req.obj}`, `ARCH=${req.arch.linuxArch}`, ...(cross ? [`CROSS_COMPILE=${cross}`] : []), ...targets];
+}
+
+async function make(req: KbuildRequest, targets: string[], timeoutMs: number, extraEnv: Record<string, string> = {}): Promise<RunResult> {
+  return run('make', makeArgs(req, ...targets), {
+    logPath: req.logPath, timeoutMs, captureStdout: false, onOutput: req.onOutput,
+    // Reproducible-ish version string and no host name leaking into results.
+    env: { KBUILD_BUILD_USER: 'kvmatrix', KBUILD_BUILD_HOST: 'kvmatrix', ...extraEnv },
+  });
+}
+
+function buildFailed(code: string, what: string, req: KbuildRequest, r: RunResult): never {
+  const ErrorClass = r.timedOut ? InfraError : UserError;
+  throw new ErrorClass(r.timedOut ? 'BUILD_TIMEOUT' : code, `${what} ${r.timedOut ? 'timed out' : `failed (exit ${r.exitCode ?? r.signal})`}`, {
+    stage: code.startsWith('CONFIG') ? 'config' : 'build', logPath: req.logPath, logTail: tailFile(req.logPath, 40),
+  });
+}
+
+/** Returns the final .config text. Skips the work when the obj dir already has the same config. */
+export async function configure(req: KbuildRequest, configKey: string): Promise<string> {
+  const stamp = join(req.obj, '.kvmatrix-config-key');
+  const dotConfig = join(req.obj, '.config');
+  if (existsSync(dotConfig) && existsSync(stamp) && (await readFile(stamp, 'utf8')) === configKey) {
+    return readFile(dotConfig, 'utf8');
+  }
+  let r = await make(req, ['tinyconfig'], 10 * 60_000);
+  if (r.exitCode !== 0) buildFailed('CONFIG_FAILED', 'make tinyconfig', req, r);
+  r = await run(join(req.src, 'scripts/kconfig/merge_config.sh'), ['-m', '-O', req.obj, dotConfig, ...req.fragments.map((f) => f.path)], {
+    cwd: req.src, logPath: req.logPath, timeoutMs: 5 * 60_000,
+    env: { ARCH: req.arch.linuxArch, CROSS_COMPILE: crossPrefix(req.arch) },
+  });
+  if (r.exitCode !== 0) buildFailed('CONFIG_FAILED', 'scripts/kconfig/merge_config.sh', req, r);
+  r = await make(req, ['olddefconfig'], 10 * 60_000);
+  if (r.exitCode !== 0) buildFailed('CONFIG_FAILED', 'make olddefconfig', req, r);
+  const text = await readFile(dotConfig, 'utf8');
+  verifyConfig(req.fragments, text, dotConfig);
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(stamp, configKey);
+  return text;
+}
+
+/** Every required option must have stuck; optional fragments only warn (returned). */
+export function verifyConfig(fragments: readonly Fragment[], finalText: string, where: string): { name: string; wanted: string; got: string | null; fragment: string }[] {
+  const actual = parseKconfig(finalText);
+  const missingRequired: string[] = [];
+  const missingOptional: { name: string; wanted: string; got: string | null; fragment: string }[] = [];
+  for (const f of fragments) {
+    for (const m of missingOptions(parseKconfig(f.text), actual)) {
+      const entry = { ...m, fragment: f.name };
+      if (f.optional) missingOptional.push(entry);
+      else missingRequired.push(`CONFIG_${m.name}=${m.wanted} (from ${f.name}; final .config has ${m.got === null ? 'it unset' : `=${m.got}`})`);
+    }
+  }
+  if (missingRequired.length > 0) {
+    throw new UserError('CONFIG_OPTIONS_MISSING', `${missingRequired.length} requested kernel option(s) did not survive olddefconfig in ${where}:\n  ${missingRequired.join('\n  ')}`, {
+      stage: 'config', hint: 'a dependency is probably missing: add it to the fragment (see `make menuconfig` help for the option\'s "Depends on")',
+    });
+  }
+  return missingOptional;
+}
+
+export async function compile(req: KbuildRequest): Promise<void> {
+  const jobs = req.jobs ?? cpus().length;
+  const r = await make(req, [`-j${jobs}`, req.arch.kernel.makeTarget], 3 * 3600_000);
+  if (r.exitCode !== 0) buildFailed('BUILD_FAILED', `make ${req.arch.kernel.makeTarget}`, req, r);
+  if (!existsSync(join(req.obj, req.arch.kernel.image))) {
+    throw new InfraError('BUILD_NO_IMAGE', `make succeeded but ${req.arch.kernel.image} is missing in ${req.obj}`, { stage: 'build', logPath: req.logPath });
+  }
+}
+
+/** Objects the compiler (re)built in this run, from kbuild's quiet output ("  CC      mm/userfaultfd.o"). */
+export function compiledObjects(buildLog: string): string[] {
+  return [...buildLog.matchAll(/^\s+CC\s+(\S+\.o)\s*$/gm)].map((m) => m[1] as string);
+}

@@ -1,0 +1,229 @@
+// One cell of the matrix: (kernel, arch, variant) through every stage:
+// source -> patch/build -> image -> selftest build -> boot -> run -> parse.
+// The cell's raw records (build log, console, suite output) are kept in its
+// directory so the verdict can be re-derived offline.
+import { join, relative } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { getArch, type ArchProfile } from '../arch/profile.ts';
+import { chooseAccel, type AccelPolicy } from '../arch/host.ts';
+import { KvmatrixError, InfraError, type StageName } from '../errors.ts';
+import type { Ctx } from '../stage.ts';
+import { runStage, type StageResult } from '../stage.ts';
+import type { CellPlan, MatrixConfig, SuiteEntry } from '../matrix/config.ts';
+import type { CellResult, CellState, ErrorRecord, StageRecord, SuiteRun } from '../results/types.ts';
+import { RESULTS_SCHEMA } from '../results/types.ts';
+import { fetchSource } from './sources.ts';
+import { loadPatchFiles } from '../patch/series.ts';
+import { buildKernel } from '../build/build-kernel.ts';
+import { buildGuestImage } from '../guest/image.ts';
+import { buildSelftest } from '../guest/selftest-build.ts';
+import { bootVm, type Vm } from '../boot/vm.ts';
+import { scanConsole } from '../parse/console.ts';
+import { casesFromOutput } from './suites.ts';
+import { qemuVersion } from './qemu-version.ts';
+import { writeFileAtomically } from '../util/fs.ts';
+import { resolve } from 'node:path';
+
+export interface CellRequest {
+  plan: CellPlan;
+  config: MatrixConfig;
+  cellDir: string;
+  accel: AccelPolicy;
+  rebuild?: boolean;
+  /** Extra kernel command line (fault tests). */
+  extraCmdline?: string[];
+}
+
+export function cellDirName(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+function errorRecord(err: KvmatrixError): ErrorRecord {
+  return { kind: err.kind, code: err.code, stage: err.stage, message: err.message, hint: err.hint, logTail: err.logTail };
+}
+
+function stateFor(stage: StageName, err: KvmatrixError): CellState {
+  if (err.kind === 'infra' && !['boot', 'run'].includes(stage)) return 'infra-error';
+  switch (stage) {
+    case 'patch': return err.code === 'PATCH_DOES_NOT_APPLY' || err.code === 'PATCH_EMPTY' ? 'patch-failed' : 'infra-error';
+    case 'config':
+    case 'build': return err.kind === 'user' ? 'build-failed' : 'infra-error';
+    case 'boot': return err.code.startsWith('BOOT_') ? 'boot-failed' : 'infra-error';
+    case 'run': return err.code === 'SUITE_TIMEOUT' ? 'timeout' : 'infra-error';
+    default: return err.kind === 'user' ? 'build-failed' : 'infra-error';
+  }
+}
+
+async function suiteBinary(ctx: Ctx, cfg: MatrixConfig, arch: ArchProfile, suite: SuiteEntry, logPath: string): Promise<string> {
+  if (suite.kind === 'binary') return resolve(cfg.baseDir, suite.path);
+  return (await buildSelftest(ctx.cacheDir, arch, resolve(cfg.baseDir, suite.source), logPath)).path;
+}
+
+export async function runCell(parent: Ctx, req: CellRequest): Promise<CellResult> {
+  const { plan, config } = req;
+  const ctx: Ctx = { ...parent, cell: plan.id };
+  const startedAt = new Date();
+  const dir = req.cellDir;
+  await mkdir(dir, { recursive: true });
+  const rel = (p: string) => relative(dir, p);
+  const stages: StageRecord[] = [];
+  const result: CellResult = {
+    schema: RESULTS_SCHEMA,
+    id: plan.id,
+    kernel: { id: plan.kernel.id, identity: null, version: null, release: null },
+    arch: plan.arch,
+    variant: { name: plan.variant.name, patches: [] },
+    repeat: plan.repeat,
+    accel: null,
+    accelReason: null,
+    qemuVersion: null,
+    state: 'ok',
+    error: null,
+    stages,
+    build: null,
+    boot: null,
+    suites: [],
+    console: { log: null, findings: [] },
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    durationMs: 0,
+  };
+  const record = <T>(r: StageResult<T>): T | undefined => {
+    stages.push({ stage: r.stage, status: r.status, durationMs: r.durationMs, log: r.logPath ? rel(r.logPath) : undefined });
+    if (r.status === 'failed' && r.error) {
+      result.state = stateFor(r.stage, r.error);
+      result.error = errorRecord(r.error);
+      return undefined;
+    }
+    return r.output;
+  };
+  const finish = async (): Promise<CellResult> => {
+    result.finishedAt = new Date().toISOString();
+    result.durationMs = Date.now() - startedAt.getTime();
+    await writeFileAtomically(join(dir, 'result.json'), JSON.stringify(result, null, 2));
+    return result;
+  };
+
+  const buildLog = join(dir, 'build.log');
+  let arch: ArchProfile;
+  try {
+    arch = getArch(plan.arch);
+  } catch (err) {
+    record({ stage: 'cli', status: 'failed', durationMs: 0, error: err as KvmatrixError });
+    return finish();
+  }
+  const source = record(await runStage(ctx, 'source', plan.kernel.source.provider, () => fetchSource(ctx, plan.kernel.source, join(dir, 'source.log')), join(dir, 'source.log')));
+  if (!source) return finish();
+  result.kernel.identity = source.identity;
+  result.kernel.version = source.kernelVersion;
+
+  const patches = record(await runStage(ctx, 'patch', `${plan.variant.patches.length} patch file(s)`, () => loadPatchFiles(plan.variant.patches, config.baseDir)));
+  if (!patches) return finish();
+  result.variant.patches = patches.map((p) => ({ path: relative(config.baseDir, p.path), sha256: p.sha256, subjects: p.messages.map((m) => m.subject) }));
+
+  const build = record(await runStage(ctx, 'build', `${source.kernelVersion} ${arch.name} ${plan.variant.name}`,
+    () => buildKernel(ctx, { source, arch, variant: plan.variant.name, patches, rebuild: req.rebuild, logPath: buildLog }), buildLog));
+  if (!build) {
+    // The patch stage runs inside the build's work tree: attribute failures to it.
+    if (result.error?.stage === 'patch') {
+      const last = stages[stages.length - 1];
+      if (last) last.stage = 'patch';
+      result.state = 'patch-failed';
+    }
+    return finish();
+  }
+  result.kernel.release = build.meta.release;
+  result.build = { key: build.key, cached: build.cached, durationMs: build.meta.durationMs, incremental: build.meta.incremental, compiledObjects: build.meta.compiledObjects.length, configSha256: build.meta.configSha256 };
+  await writeFile(join(dir, 'kernel.config'), await (await import('node:fs/promises')).readFile(join(build.dir, 'config')));
+
+  const imageLog = join(dir, 'image.log');
+  const image = record(await runStage(ctx, 'image', arch.debianArch, () => buildGuestImage(ctx, arch, imageLog), imageLog));
+  if (!image) return finish();
+
+  const selftestLog = join(dir, 'selftest-build.log');
+  const binaries = record(await runStage(ctx, 'selftest-build', config.suites.map((s) => s.name).join(', '), async () => {
+    const out: { suite: SuiteEntry; path: string }[] = [];
+    for (const suite of config.suites) out.push({ suite, path: await suiteBinary(ctx, config, arch, suite, selftestLog) });
+    return out;
+  }, selftestLog));
+  if (!binaries) return finish();
+
+  // Boot + run, with one retry when the infrastructure (not the kernel) failed.
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const outcome = await bootAndRun(ctx, req, arch, build.image, image, binaries, dir, result, attempt);
+    if (outcome === 'done') break;
+    ctx.report({ kind: 'warn', cell: plan.id, text: `infrastructure error (${result.error?.code}); retrying boot once` });
+    result.suites = [];
+  }
+  return finish();
+}
+
+async function bootAndRun(
+  ctx: Ctx, req: CellRequest, arch: ArchProfile, kernelImage: string,
+  image: Awaited<ReturnType<typeof buildGuestImage>>, binaries: { suite: SuiteEntry; path: string }[],
+  dir: string, result: CellResult, attempt: number,
+): Promise<'done' | 'retry'> {
+  const rel = (p: string) => relative(dir, p);
+  const consoleLog = join(dir, attempt === 1 ? 'console.log' : `console.attempt${attempt}.log`);
+  result.console.log = rel(consoleLog);
+  result.state = 'ok';
+  result.error = null;
+  const accel = await chooseAccel(arch, req.accel);
+  result.accel = accel.accel;
+  result.accelReason = accel.reason;
+  result.qemuVersion = await qemuVersion(arch.qemu.binary);
+  let vm: Vm | undefined;
+  try {
+    const boot = await runStage(ctx, 'boot', `${accel.accel} (${accel.reason})`, () => bootVm({
+      arch, accel: accel.accel, kernelImage, initrd: image.initrdPath, keys: image.keys, consoleLogPath: consoleLog,
+      timeoutMs: req.config.timeouts.bootMs, extraCmdline: req.extraCmdline, signal: ctx.signal,
+    }), consoleLog);
+    result.stages.push({ stage: 'boot', status: boot.status, durationMs: boot.durationMs, log: rel(consoleLog) });
+    if (boot.status === 'failed' || !boot.output) {
+      const err = boot.error ?? new InfraError('BOOT_FAILED', 'boot failed', { stage: 'boot' });
+      result.state = stateFor('boot', err);
+      result.error = errorRecord(err);
+      return result.state === 'infra-error' && attempt === 1 ? 'retry' : 'done';
+    }
+    vm = boot.output;
+    result.boot = vm.timings;
+    for (const { suite, path } of binaries) {
+      const outLog = join(dir, `${suite.name}.out`);
+      const run = await runStage(ctx, 'run', suite.name, async () => {
+        const remote = `/tmp/${suite.name}`;
+        await vm!.ssh.upload(path, remote);
+        const command = [remote, ...suite.args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+        const r = await vm!.ssh.exec(command, { timeoutMs: suite.timeoutMs ?? req.config.timeouts.suiteMs });
+        await writeFile(outLog, r.stdout + (r.stderr ? `\n--- stderr ---\n${r.stderr}` : ''));
+        return r;
+      }, outLog);
+      result.stages.push({ stage: 'run', status: run.status, durationMs: run.durationMs, log: rel(outLog) });
+      if (run.status === 'failed' || !run.output) {
+        const err = run.error ?? new InfraError('RUN_FAILED', 'suite run failed', { stage: 'run' });
+        result.state = 'infra-error';
+        result.error = errorRecord(err);
+        return attempt === 1 ? 'retry' : 'done';
+      }
+      const r = run.output;
+      const parsed = casesFromOutput(suite.name, r.stdout, r.exitCode, r.timedOut);
+      const suiteRun: SuiteRun = { suite: suite.name, exitCode: r.exitCode, timedOut: r.timedOut, disconnected: r.disconnected, durationMs: r.durationMs, outputLog: rel(outLog), ktap: parsed.ktap, cases: parsed.cases };
+      result.suites.push(suiteRun);
+      if (r.timedOut) {
+        result.state = 'timeout';
+        result.error = { kind: 'infra', code: 'SUITE_TIMEOUT', stage: 'run', message: `suite ${suite.name} did not finish within ${((suite.timeoutMs ?? req.config.timeouts.suiteMs) / 1000).toFixed(0)} s`, logTail: vm.consoleTail(40) };
+        return 'done';
+      }
+      if (r.disconnected) {
+        result.state = 'infra-error';
+        result.error = { kind: 'infra', code: 'SSH_LOST', stage: 'run', message: `SSH connection lost while ${suite.name} ran (${vm.qemu.isRunning() ? 'qemu still running: sshd died?' : 'qemu exited'})`, logTail: vm.consoleTail(40) };
+        return attempt === 1 && !/Kernel panic/.test(vm.console()) ? 'retry' : 'done';
+      }
+    }
+    return 'done';
+  } finally {
+    if (vm) await vm.shutdown();
+    const { readFile } = await import('node:fs/promises');
+    const text = await readFile(consoleLog, 'utf8').catch(() => '');
+    result.console.findings = scanConsole(text);
+  }
+}

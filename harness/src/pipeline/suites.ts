@@ -1,0 +1,31 @@
+// Turn a suite's raw output into per-case results: KTAP when the program
+// speaks it, otherwise one synthetic case judged by the exit code
+// (kselftest convention: 0 pass, 4 skip, anything else fail).
+import { parseKtap, type KtapDocument, type KtapCase } from '../parse/ktap.ts';
+import type { CaseResult, CaseOutcome } from '../results/types.ts';
+
+function outcomeOf(c: KtapCase): CaseOutcome {
+  switch (c.status) {
+    case 'pass': case 'xfail': return 'pass';
+    case 'skip': case 'todo': return 'skip';
+    case 'fail': return 'fail';
+    default: return 'error';
+  }
+}
+
+export function casesFromOutput(suite: string, stdout: string, exitCode: number | null, timedOut: boolean): { ktap: KtapDocument | null; cases: CaseResult[] } {
+  const ktap = parseKtap(stdout);
+  if (ktap.version !== null || ktap.cases.length > 0) {
+    const cases = ktap.cases.map((c): CaseResult => ({
+      id: `${suite}/${c.name}`,
+      outcome: timedOut && c.status === 'error' ? 'error' : outcomeOf(c),
+      reason: c.reason ?? c.directive,
+      metrics: c.metrics,
+      diagnostics: c.diagnostics,
+    }));
+    return { ktap, cases };
+  }
+  const outcome: CaseOutcome = timedOut ? 'error' : exitCode === 0 ? 'pass' : exitCode === 4 ? 'skip' : 'fail';
+  const reason = timedOut ? 'timed out' : stdout.trim() === '' ? `no output, exit ${exitCode}` : `exit ${exitCode}`;
+  return { ktap: null, cases: [{ id: `${suite}/exit-code`, outcome, reason, metrics: {}, diagnostics: [] }] };
+}

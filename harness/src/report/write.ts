@@ -1,0 +1,43 @@
+// Write results.json (canonical) and the renderings next to it. The HTML
+// report embeds each cell's logs so it stands alone.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunSummary } from '../results/types.ts';
+import { writeFileAtomically } from '../util/fs.ts';
+import { cellDirName } from '../pipeline/cell.ts';
+
+const LOG_TAIL_LINES = 400;
+
+async function tailOf(path: string): Promise<string | null> {
+  try {
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    return lines.length > LOG_TAIL_LINES ? [`[... ${lines.length - LOG_TAIL_LINES} earlier lines in ${path}]`, ...lines.slice(-LOG_TAIL_LINES)].join('\n') : lines.join('\n');
+  } catch {
+    return null;
+  }
+}
+
+export async function collectLogs(runDir: string, summary: RunSummary): Promise<Record<string, { name: string; text: string }[]>> {
+  const logs: Record<string, { name: string; text: string }[]> = {};
+  for (const cell of summary.cells) {
+    const dir = join(runDir, 'cells', cellDirName(cell.id));
+    const names = new Set<string>();
+    for (const s of cell.stages) if (s.log) names.add(s.log);
+    if (cell.console.log) names.add(cell.console.log);
+    for (const s of cell.suites) names.add(s.outputLog);
+    const list: { name: string; text: string }[] = [];
+    for (const n of names) {
+      const text = await tailOf(join(dir, n));
+      if (text !== null) list.push({ name: n, text });
+    }
+    logs[cell.id] = list;
+  }
+  return logs;
+}
+
+export async function writeReports(runDir: string, summary: RunSummary): Promise<void> {
+  await writeFileAtomically(join(runDir, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const { renderAll } = await import('./index.ts');
+  const rendered = renderAll(summary, { logs: await collectLogs(runDir, summary) });
+  for (const [name, text] of Object.entries(rendered)) await writeFileAtomically(join(runDir, name), text);
+}

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { allArches, getArch, loadArches } from '../../../src/arch/profile.ts';
+import { UserError } from '../../../src/errors.ts';
+
+describe('arch profiles', () => {
+  it('loads x86_64 and arm64 from configs/arch with all their names', () => {
+    const names = allArches().map((a) => a.name).sort();
+    assert.deepEqual(names, ['arm64', 'x86_64']);
+    assert.equal(getArch('aarch64').linuxArch, 'arm64');
+    assert.equal(getArch('amd64').kernel.image, 'arch/x86/boot/bzImage');
+  });
+
+  it('rejects an unknown arch and lists the ones on disk', () => {
+    assert.throws(() => getArch('riscv64'), (e: unknown) => e instanceof UserError && e.code === 'UNKNOWN_ARCH' && /Available: arm64, x86_64/.test(e.message));
+  });
+
+  it('validates a profile with a schema and names the file and path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvm-arch-'));
+    writeFileSync(join(dir, 'bad.yaml'), 'name: bad\nunameMachine: x\nlinuxArch: x\ndebianArch: x\ngnuTriplet: x\ncompiler: gcc\ncrossCompile: x-\nkernel: { makeTarget: y, image: z, fragments: [] }\nqemu: { binary: q }\nbootTimeoutMs: { tcg: 5, kvm: 5000 }\n');
+    assert.throws(() => loadArches(dir), (e: unknown) => {
+      const m = (e as Error).message;
+      return /bad\.yaml: \/kernel\/fragments: must NOT have fewer than 1 items/.test(m) && /\/qemu: must have required property 'tcg'/.test(m) && /\/bootTimeoutMs\/tcg: must be >= 1000/.test(m);
+    });
+  });
+});

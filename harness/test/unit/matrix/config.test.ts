@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { loadMatrixConfig, planCells, filterCells } from '../../../src/matrix/config.ts';
+import { shardCells, parseShard } from '../../../src/matrix/shard.ts';
+import { configsDir } from '../../../src/util/paths.ts';
+import { UserError } from '../../../src/errors.ts';
+
+function write(text: string): string {
+  const f = join(mkdtempSync(join(tmpdir(), 'kvm-cfg-')), 'm.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+describe('matrix config', () => {
+  it('loads the embedded default and plans base before patched for each kernel/arch', () => {
+    const cfg = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
+    const ids = planCells(cfg).map((c) => c.id);
+    assert.deepEqual(ids, ['6.1/x86_64/base', '6.1/x86_64/patched', '6.1/x86_64/v1-as-posted', '6.1/arm64/base', '6.1/arm64/patched', '6.1/arm64/v1-as-posted', '6.12/x86_64/base', '6.12/arm64/base']);
+  });
+
+  it('reports every schema problem with file and path', () => {
+    const f = write('name: x\nkernels:\n  - id: "6.1"\n    source: { provider: debian, package: linux-6.1 }\narches: x86_64\nsuites: []\nbogus: 1\n');
+    assert.throws(() => loadMatrixConfig(f), (e: unknown) => {
+      const m = (e as Error).message;
+      return e instanceof UserError && m.includes(`${f}: /: unknown key "bogus"`) && m.includes(`${f}: /arches: must be array`) && m.includes(`${f}: /suites: must NOT have fewer than 1 items`);
+    });
+  });
+
+  it('names the line of a YAML syntax error', () => {
+    const f = write('name: x\nkernels: [\n');
+    assert.throws(() => loadMatrixConfig(f), /is not valid YAML:\n\s+.*m\.yaml:\d+:/);
+  });
+
+  it('checks cross references: unknown kernel in a variant, missing base', () => {
+    const f = write('name: x\nkernels: [{ id: a, source: { provider: local, path: /tmp } }]\nvariants: [{ name: p, kernels: [b] }]\narches: [x86_64]\nsuites: [{ name: s, kind: binary, path: /bin/true }]\n');
+    assert.throws(() => loadMatrixConfig(f), (e: unknown) => /\/variants\/0\/kernels\/0: unknown kernel "b". Available: a/.test((e as Error).message) && /"base"/.test((e as Error).message));
+  });
+
+  it('rejects unknown --kernel/--arch/--variant listing the valid ones', () => {
+    const cfg = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
+    assert.throws(() => filterCells(cfg, planCells(cfg), { kernels: ['5.4'] }), /Unknown kernel "5.4".*Available: 6.1, 6.12/);
+    assert.throws(() => filterCells(cfg, planCells(cfg), { variants: ['nope'] }), /Available: base, patched, v1-as-posted/);
+    assert.equal(filterCells(cfg, planCells(cfg), { arches: ['arm64'], variants: ['base'] }).length, 2);
+  });
+
+  it('accepts kernel ids with spaces and shell metacharacters (they are never shell strings)', () => {
+    const f = write('name: x\nkernels: [{ id: "my kernel; rm -rf ~", source: { provider: local, path: /tmp } }]\narches: [x86_64]\nsuites: [{ name: s, kind: binary, path: /bin/true }]\n');
+    assert.equal(planCells(loadMatrixConfig(f))[0]?.id, 'my kernel; rm -rf ~/x86_64/base');
+  });
+});
+
+describe('sharding', () => {
+  const cfg = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
+  const cells = planCells(cfg);
+  it('is deterministic, complete and disjoint, keeping a kernel/arch build group together', () => {
+    for (const n of [1, 2, 3, 5]) {
+      const shards = Array.from({ length: n }, (_, i) => shardCells(cells, i + 1, n, 'x86_64').map((c) => c.id));
+      assert.deepEqual(shards, Array.from({ length: n }, (_, i) => shardCells(cells, i + 1, n, 'x86_64').map((c) => c.id)));
+      assert.deepEqual(shards.flat().sort(), cells.map((c) => c.id).sort());
+      for (const s of shards) {
+        const groups = new Set(s.map((id) => id.split('/').slice(0, 2).join('/')));
+        for (const g of groups) assert.ok(cells.filter((c) => c.id.startsWith(`${g}/`)).every((c) => s.includes(c.id)));
+      }
+    }
+  });
+  it('parses I/N', () => {
+    assert.deepEqual(parseShard('2/3'), { index: 2, count: 3 });
+    assert.equal(parseShard('0/3'), null);
+    assert.equal(parseShard('4/3'), null);
+  });
+});
