@@ -71,6 +71,10 @@ export function verifyConfig(fragments: readonly Fragment[], finalText: string, 
   const actual = parseKconfig(finalText);
   const missingRequired: string[] = [];
   const missingOptional: { name: string; wanted: string; got: string | null; fragment: string }[] = [];
+  const malformed = fragments.flatMap((f) => parseKconfig(f.text).problems.map((p) => `${f.path}:${p.line}: ${p.message}`));
+  if (malformed.length > 0) {
+    throw new UserError('FRAGMENT_MALFORMED', `kconfig fragment lines kvmatrix cannot read (they would be silently dropped):\n  ${malformed.join('\n  ')}`, { stage: 'config' });
+  }
   for (const f of fragments) {
     for (const m of missingOptions(parseKconfig(f.text), actual)) {
       const entry = { ...m, fragment: f.name };

@@ -1,7 +1,7 @@
 import { readdir, mkdir, cp, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError, EXIT } from '../errors.ts';
+import { UserError } from '../errors.ts';
 import type { RunSummary } from '../results/types.ts';
 import { readJson } from '../util/fs.ts';
 import { loadCellResults, summarize, harnessVersion } from '../matrix/run.ts';

@@ -68,7 +68,9 @@ export function summarizeApplyError(stderr: string): { file: string | null; line
   const failed = /patch failed: (\S+?):(\d+)/.exec(stderr);
   const corrupt = /corrupt patch at line (\d+)/.exec(stderr);
   const noFile = /(\S+): No such file or directory/.exec(stderr);
-  const reason = stderr.split('\n').map((l) => l.replace(/^error: /, '')).filter(Boolean).join('; ') || 'git apply failed';
+  // git apply -v also prints "Checking patch" and the hunk it searched for: the log keeps those.
+  const errors = stderr.split('\n').filter((l) => l.startsWith('error: ') && !l.startsWith('error: while searching for')).map((l) => l.slice(7));
+  const reason = errors.join('; ') || stderr.trim().split('\n').pop() || 'git apply failed';
   if (failed) return { file: failed[1] ?? null, line: Number(failed[2]), reason };
   if (corrupt) return { file: null, line: Number(corrupt[1]), reason };
   if (noFile) return { file: noFile[1] ?? null, line: null, reason };

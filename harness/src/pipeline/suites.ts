@@ -17,7 +17,8 @@ export function casesFromOutput(suite: string, stdout: string, exitCode: number 
   const ktap = parseKtap(stdout);
   if (ktap.version !== null || ktap.cases.length > 0) {
     const cases = ktap.cases.map((c): CaseResult => ({
-      id: `${suite}/${c.name}`,
+      // A case the output never reached has no name: key it by number.
+      id: `${suite}/${c.name || `#${c.number}`}`,
       outcome: timedOut && c.status === 'error' ? 'error' : outcomeOf(c),
       reason: c.reason ?? c.directive,
       metrics: c.metrics,
