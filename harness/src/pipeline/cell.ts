@@ -45,7 +45,7 @@ function errorRecord(err: KvmatrixError): ErrorRecord {
 function stateFor(stage: StageName, err: KvmatrixError): CellState {
   if (err.kind === 'infra' && !['boot', 'run'].includes(stage)) return 'infra-error';
   switch (stage) {
-    case 'patch': return err.code === 'PATCH_DOES_NOT_APPLY' || err.code === 'PATCH_EMPTY' ? 'patch-failed' : 'infra-error';
+    case 'patch': return 'patch-failed';
     case 'config':
     case 'build': return err.kind === 'user' ? 'build-failed' : 'infra-error';
     case 'boot': return err.code.startsWith('BOOT_') ? 'boot-failed' : 'infra-error';
@@ -214,9 +214,17 @@ async function bootAndRun(
         return 'done';
       }
       if (r.disconnected) {
+        // Give the console a moment: a panic is printed before qemu exits.
+        await Promise.race([vm.qemu.exited, new Promise((res) => setTimeout(res, 1000))]);
+        const panic = /Kernel panic - not syncing[^\n]*/.exec(vm.console());
+        if (panic) {
+          result.state = 'crashed';
+          result.error = { kind: 'user', code: 'KERNEL_PANIC', stage: 'run', message: `guest kernel panicked while ${suite.name} ran: ${panic[0]}`, logTail: vm.consoleTail(40) };
+          return 'done';
+        }
         result.state = 'infra-error';
         result.error = { kind: 'infra', code: 'SSH_LOST', stage: 'run', message: `SSH connection lost while ${suite.name} ran (${vm.qemu.isRunning() ? 'qemu still running: sshd died?' : 'qemu exited'})`, logTail: vm.consoleTail(40) };
-        return attempt === 1 && !/Kernel panic/.test(vm.console()) ? 'retry' : 'done';
+        return attempt === 1 ? 'retry' : 'done';
       }
     }
     return 'done';

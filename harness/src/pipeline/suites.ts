@@ -26,7 +26,9 @@ export function casesFromOutput(suite: string, stdout: string, exitCode: number 
     }));
     return { ktap, cases };
   }
-  const outcome: CaseOutcome = timedOut ? 'error' : exitCode === 0 ? 'pass' : exitCode === 4 ? 'skip' : 'fail';
-  const reason = timedOut ? 'timed out' : stdout.trim() === '' ? `no output, exit ${exitCode}` : `exit ${exitCode}`;
+  // A selftest that prints nothing proves nothing, whatever its exit code.
+  const silent = stdout.trim() === '';
+  const outcome: CaseOutcome = timedOut || silent ? 'error' : exitCode === 0 ? 'pass' : exitCode === 4 ? 'skip' : 'fail';
+  const reason = timedOut ? 'timed out' : silent ? `printed nothing (exit ${exitCode})` : `exit ${exitCode}`;
   return { ktap: null, cases: [{ id: `${suite}/exit-code`, outcome, reason, metrics: {}, diagnostics: [] }] };
 }

@@ -56,7 +56,7 @@ function isDebianLike(): boolean {
 }
 
 /** Make sure every requirement is met; install with apt as root, else explain and stop. */
-export async function provision(reqs: readonly Requirement[], report: Reporter): Promise<void> {
+export async function provision(reqs: readonly Requirement[], report: Reporter, isRoot = process.getuid?.() === 0): Promise<void> {
   const missing = (await checkRequirements(reqs)).filter((s) => !s.ok);
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((m) => m.req.package))].sort();
@@ -65,7 +65,7 @@ export async function provision(reqs: readonly Requirement[], report: Reporter):
   if (!isDebianLike()) {
     throw new UserError('HOST_TOOLS_MISSING', `missing: ${what}`, { stage: 'provision', hint: `install the equivalents of: ${packages.join(' ')}` });
   }
-  if (process.getuid?.() !== 0) {
+  if (!isRoot) {
     throw new UserError('HOST_TOOLS_MISSING', `missing: ${what}`, { stage: 'provision', hint: `run: sudo ${line}` });
   }
   report({ kind: 'info', stage: 'provision', text: `installing ${packages.join(' ')} (missing: ${what})` });

@@ -48,10 +48,12 @@ export const STATE_PHRASE: Record<CellState, string> = {
   'build-failed': 'does not build',
   'boot-failed': 'did not boot',
   timeout: 'timed out',
+  crashed: 'kernel crashed',
   'infra-error': 'infrastructure error',
 };
 
-export const CELL_PROBLEM_STATES: ReadonlySet<CellState> = new Set(['patch-failed', 'build-failed', 'boot-failed', 'timeout', 'infra-error']);
+/** States in which a cell did not get through all its suites. */
+export const CELL_PROBLEM_STATES: ReadonlySet<CellState> = new Set(['patch-failed', 'build-failed', 'boot-failed', 'timeout', 'crashed', 'infra-error']);
 
 /** "850 ms", "4.3 s", "39 s", "1 min 01 s", "1 h 02 min"; `compact` drops the spaces ("1m01s") for tables. */
 export function formatDuration(ms: number, compact = false): string {
@@ -81,6 +83,8 @@ export function describeProblem(state: CellState, message: string | undefined): 
     const label = apply[1] ?? '';
     return `${phrase}: ${apply[2] ?? ''} (patch ${label.slice(label.lastIndexOf('/') + 1)})`;
   }
+  // vm.ts says "boot-failed: kernel panic: ...": the state name becomes the phrase.
+  if (m.startsWith(`${state}: `)) return `${phrase}: ${m.slice(state.length + 2)}`;
   return m.toLowerCase().includes(phrase.toLowerCase()) ? m : `${phrase}: ${m}`;
 }
 
@@ -271,40 +275,63 @@ export interface CaseKtap {
   lines: string[];
 }
 
+const RESULT_LINE = /^\s*(?:not ok|ok)\b/;
+// A report looks up every case of every cell in the same few logs: split each once.
+const splitCache = new WeakMap<LogText, string[]>();
+
+function logLines(log: LogText): string[] {
+  let lines = splitCache.get(log);
+  if (!lines) {
+    lines = cleanText(log.text).split('\n');
+    splitCache.set(log, lines);
+  }
+  return lines;
+}
+const HEADER_OR_PLAN = /^\s*(?:K?TAP version \d+|\d+\.\.\d+)/;
+
 /**
  * The KTAP lines of one case in one cell: the diagnostics printed since the
  * previous result, then its result line. Taken from the suite output when the
- * caller passed it, rebuilt from the parsed case otherwise.
+ * caller passed it (found by the parser's line number, or by name when the
+ * caller passed only a tail of the log), rebuilt from the parsed case otherwise.
  */
 export function caseKtapLines(cell: CellResult, caseId: string, logs?: readonly LogText[]): CaseKtap | null {
   for (const suite of cell.suites) {
     const result = suite.cases.find((c) => c.id === caseId);
     if (!result) continue;
     const name = caseName(caseId);
-    const doc = suite.ktap;
-    const idx = doc ? doc.cases.findIndex((c) => c.name === name) : -1;
-    const kcase = idx >= 0 ? doc?.cases[idx] : undefined;
+    const kcase = suite.ktap?.cases.find((c) => c.name === name);
     const log = findLog(logs, suite.outputLog);
-    if (doc && kcase && log && kcase.line > 0) {
-      const all = cleanText(log.text).split('\n');
-      let from = idx > 0 ? (doc.cases[idx - 1]?.line ?? 0) : 0;
-      // The first case starts after the header and plan (and any preamble).
-      if (idx === 0) {
-        for (let i = kcase.line - 2; i >= 0; i--) {
-          if (/^\s*(?:K?TAP version \d+|\d+\.\.\d+)/.test(all[i] ?? '')) { from = i + 1; break; }
+    if (log && kcase) {
+      const all = logLines(log);
+      const own = new RegExp(`^\\s*(?:not ok|ok)(?:\\s+\\d+)?(?:\\s+-)?\\s+${escapeRegExp(name)}(?:\\s|$)`);
+      const isResult = (l: string | undefined) => l !== undefined && own.test(l);
+      let at = kcase.line - 1;
+      const exact = isResult(all[at]);
+      if (!exact) at = all.findIndex(isResult);
+      if (at >= 0) {
+        let from = at;
+        while (from > 0 && at - from < 200) {
+          const prev = all[from - 1] ?? '';
+          if (RESULT_LINE.test(prev) || HEADER_OR_PLAN.test(prev) || prev.startsWith('[... ')) break;
+          from--;
         }
+        return { source: 'log', firstLine: exact ? from + 1 : null, lines: all.slice(from, at + 1) };
       }
-      const lines = all.slice(from, kcase.line);
-      if (lines.length > 0 && lines.length <= 200) return { source: 'log', firstLine: from + 1, lines };
     }
     const lines = result.diagnostics.map((d) => `# ${d}`);
     const num = kcase?.number ?? suite.cases.indexOf(result) + 1;
-    const directive = result.outcome === 'skip' ? ` # SKIP${result.reason ? ` ${result.reason}` : ''}` : '';
+    const directive = result.outcome === 'skip' || result.outcome === 'error'
+      ? ` # ${result.outcome === 'skip' ? 'SKIP' : 'ERROR'}${result.reason ? ` ${result.reason}` : ''}` : '';
     const ok = result.outcome === 'pass' || result.outcome === 'skip';
     lines.push(`${ok ? 'ok' : 'not ok'} ${num} ${name}${directive}`);
     return { source: 'results', firstLine: null, lines: lines.map(cleanText) };
   }
   return null;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** First line of a console finding, for one-line listings. */

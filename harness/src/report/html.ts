@@ -117,12 +117,12 @@ function attention(ctx: Ctx): string {
   }
   const problems = run.cells.filter((c) => CELL_PROBLEM_STATES.has(c.state));
   if (problems.length > 0) {
-    parts.push(`<section class="callout warn" id="not-run"><h2>Not built or not run</h2><ul>${problems.map((c) => {
+    parts.push(`<section class="callout warn" id="not-run"><h2>Did not build, boot or finish</h2><ul>${problems.map((c) => {
       const where = `${c.variant.name} on ${columnIdOf(c)}${c.repeat > 1 ? ` (repeat ${c.repeat})` : ''}`;
       return `<li><a href="#${ctx.anchors.get('cell', c.id)}"><b>${esc(where)}</b></a>: ${esc(describeProblem(c.state, c.error?.message))}${c.error?.hint ? `<div class="hint">fix: ${esc(c.error.hint)}</div>` : ''}</li>`;
     }).join('')}</ul></section>`);
   }
-  return parts.join('\n');
+  return parts.length > 0 ? `<div class="attention">${parts.join('\n')}</div>` : '';
 }
 
 function outcomeSummary(ctx: Ctx, col: MatrixColumn, outcomes: Record<string, string>): string {
@@ -141,7 +141,9 @@ function matrixSection(ctx: Ctx): string {
       const bad = st.state !== 'ok';
       return `<span class="vs ${bad ? 'bad' : 'ok'}" title="${esc(bad ? describeProblem(st.state, st.message) : `${v}: ok`)}">${esc(v)}${bad ? ` <i>${esc(st.state)}</i>` : ''}</span>`;
     }).join('');
-    return `<th scope="col" class="col"><div class="col-id">${esc(col.id)}</div><div class="col-ver">${esc(col.version ?? '')}</div><div class="col-variants">${variants}</div></th>`;
+    const findings = run.cells.filter((c) => columnIdOf(c) === col.id && c.console.findings.length > 0)
+      .map((c) => `<a href="#${ctx.anchors.get('cell', c.id)}" title="${esc(c.console.findings.map((f) => f.text).join('\n'))}">⚠ ${esc(c.variant.name)}: ${c.console.findings.length === 1 ? esc(c.console.findings[0]?.kind ?? 'finding') : `${c.console.findings.length} findings`}</a>`);
+    return `<th scope="col" class="col"><div class="col-id">${esc(col.id)}</div><div class="col-ver">${esc(col.version ?? '')}</div><div class="col-variants">${variants}</div>${findings.length ? `<div class="col-find">${findings.join('<br>')}</div>` : ''}</th>`;
   }).join('');
   const body = m.rows.map((row, r) => {
     const tds = m.columns.map((col, c) => {
@@ -219,7 +221,9 @@ function caseDetail(ctx: Ctx, row: MatrixRow, col: MatrixColumn): string {
     return cells.map((c) => {
       const result = caseResult(c, row.caseId);
       const note = c.state !== 'ok' ? describeProblem(c.state, c.error?.message) : result?.reason ?? '';
-      return `<tr><td>${esc(variant)}${c.repeat > 1 ? ` #${c.repeat}` : ''}</td><td><span class="oc-${esc(result?.outcome ?? outcome)}">${esc(result?.outcome ?? outcome)}</span></td><td><a href="#${ctx.anchors.get('cell', c.id)}">${esc(c.id)}</a> <span class="st st-${esc(c.state)}">${esc(c.state)}</span></td><td>${esc(note)}</td></tr>`;
+      const notBuilt = c.state === 'patch-failed' || c.state === 'build-failed';
+      const shown = notBuilt ? 'not built' : result?.outcome ?? outcome;
+      return `<tr><td>${esc(variant)}${c.repeat > 1 ? ` #${c.repeat}` : ''}</td><td><span class="oc-${notBuilt ? 'missing' : esc(shown)}">${esc(shown)}</span></td><td><a href="#${ctx.anchors.get('cell', c.id)}">${esc(c.id)}</a> <span class="st st-${esc(c.state)}">${esc(c.state)}</span></td><td>${esc(note)}</td></tr>`;
     });
   });
   out.push(`<table class="plain outcomes"><thead><tr><th>variant</th><th>outcome</th><th>cell</th><th>reason</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
@@ -245,11 +249,20 @@ function caseDetail(ctx: Ctx, row: MatrixRow, col: MatrixColumn): string {
       const logs = ctx.logs[c.id];
       const ktap = caseKtapLines(c, row.caseId, logs);
       const logLinks = (logs ?? []).map((l, i) => `<a href="#${logAnchor(ctx, c, i)}">${esc(l.name)}</a>`).join(' · ');
-      const where = ktap?.source === 'log' ? `${ktap.firstLine !== null ? `lines ${ktap.firstLine}–${ktap.firstLine + ktap.lines.length - 1} of ` : ''}${esc(suiteLogOf(c, row.caseId) ?? 'suite output')}` : ktap ? 'rebuilt from results.json (suite output not attached)' : '';
+      const span = ktap?.firstLine != null ? (ktap.lines.length === 1 ? `line ${ktap.firstLine} of ` : `lines ${ktap.firstLine}–${ktap.firstLine + ktap.lines.length - 1} of `) : '';
+      const where = ktap?.source === 'log' ? `${span}${esc(suiteLogOf(c, row.caseId) ?? 'suite output')}` : ktap ? 'rebuilt from results.json (suite output not attached)' : '';
       out.push(`<div class="ktap-block"><div class="ktap-head"><b>${esc(c.id)}</b> <span class="st st-${esc(c.state)}">${esc(c.state)}</span> <span class="muted">${where}</span>${logLinks ? ` <span class="loglinks">logs: ${logLinks}</span>` : ''}</div>`);
+      for (const f of c.console.findings) {
+        out.push(`<div class="finding-mini"><span class="tag find">${esc(f.kind)}</span> <a href="#${ctx.anchors.get('cell', c.id)}">${esc(c.console.log ?? 'console')}:${esc(f.line)}</a> <code>${esc(f.text)}</code></div>`);
+      }
       if (ktap) out.push(ktapPre(ktap.lines));
-      else if (c.error) out.push(`<pre class="log">${esc(`${c.error.code}: ${c.error.message}`)}</pre>`);
+      else if (c.error) {
+        out.push(`<pre class="log wrap">${esc(`${c.error.code}: ${c.error.message}`)}</pre>`);
+        if (c.error.logTail) out.push(`<div class="muted small">last lines of the log:</div><pre class="log">${tailLines(c.error.logTail, 20).lines.map(esc).join('\n')}</pre>`);
+      }
       else out.push('<p class="muted">No result for this case in this cell.</p>');
+      // The script puts a copy of each log (the cell section's tail) here when the panel opens.
+      if (logs && logs.length > 0) out.push(`<div class="log-slots">${logs.map((_, i) => `<div class="log-slot" data-log="${logAnchor(ctx, c, i)}"></div>`).join('')}</div>`);
       out.push('</div>');
     }
   }
@@ -299,7 +312,7 @@ function caseCounts(c: CellResult): string {
   for (const s of c.suites) for (const x of s.cases) n[x.outcome]++;
   const total = n.pass + n.fail + n.skip + n.error;
   if (total === 0) return c.suites.length === 0 ? '–' : 'no cases';
-  return [`${n.pass} pass`, n.fail ? `${n.fail} fail` : '', n.skip ? `${n.skip} skip` : '', n.error ? `${n.error} error` : ''].filter(Boolean).join(', ');
+  return [n.pass ? `${n.pass} pass` : '', n.fail ? `${n.fail} fail` : '', n.skip ? `${n.skip} skip` : '', n.error ? `${n.error} error` : ''].filter(Boolean).join(', ');
 }
 
 function buildText(c: CellResult): string {
@@ -366,7 +379,8 @@ function cellArticle(ctx: Ctx, c: CellResult): string {
 
 // ------------------------------------------------------------------ CSS + JS
 
-const COLORS: Record<Verdict, [string, string]> = {
+/** [background, text] per verdict; the tests look for these in the screenshot. */
+export const VERDICT_COLORS: Record<Verdict, [string, string]> = {
   fixed: ['#1e8e3e', '#ffffff'],
   pass: ['#cdeccf', '#14532d'],
   regressed: ['#b3261e', '#ffffff'],
@@ -402,7 +416,8 @@ a { color: #0969da; }
 .chips { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
 .chip { padding: 2px 9px; border-radius: 12px; font-size: 12.5px; font-weight: 600; border: 1px solid rgba(255,255,255,.7); }
 .chips-note { font-size: 12px; opacity: .85; margin-left: 4px; }
-.callout { border: 1px solid; border-left-width: 6px; border-radius: 6px; padding: 4px 16px 8px; margin: 18px 0 0; }
+.attention { display: flex; flex-wrap: wrap; align-items: flex-start; gap: 14px; margin: 16px 0 0; }
+.callout { flex: 1 1 520px; border: 1px solid; border-left-width: 6px; border-radius: 6px; padding: 2px 14px 6px; font-size: 13.5px; }
 .callout h2 { border: 0; margin: 8px 0 4px; font-size: 15px; }
 .callout ul { margin: 4px 0; padding-left: 20px; } .callout li { margin: 3px 0; }
 .callout.bad { border-color: #cf222e; background: #fff5f5; }
@@ -410,10 +425,11 @@ a { color: #0969da; }
 .hint { color: #6e4b00; font-size: 12.5px; }
 .scroll { overflow-x: auto; }
 table.matrix { border-collapse: separate; border-spacing: 3px; }
-table.matrix thead th { position: sticky; top: 0; background: var(--bg); z-index: 1; vertical-align: bottom; }
+table.matrix thead th { position: sticky; top: 0; background: var(--bg); z-index: 1; vertical-align: top; }
+table.matrix thead th.case { vertical-align: bottom; }
 table.matrix th.case { text-align: left; font-weight: normal; font-size: 13px; padding: 4px 10px 4px 0; white-space: nowrap; }
 table.matrix thead th.case { color: var(--muted); }
-th.col { min-width: 150px; padding: 4px 6px 6px; text-align: center; font-weight: normal; }
+th.col { min-width: 150px; width: 180px; padding: 4px 6px 6px; text-align: center; font-weight: normal; }
 table.matrix tbody tr:hover th.case { background: #fff8c5; }
 .col-id { font-weight: 700; font-size: 14px; } .col-ver { color: var(--muted); font-size: 12px; }
 .col-variants { display: flex; flex-wrap: wrap; justify-content: center; gap: 3px; margin: 4px auto 0; max-width: 170px; }
@@ -427,7 +443,7 @@ td.mc .oc { display: block; font-size: 11px; opacity: .85; white-space: nowrap; 
 td.mc sup, .footnotes sup { font-size: 10px; }
 td.mc.unmet { box-shadow: inset 0 0 0 2px #a40e26; }
 .bang { color: #a40e26; background: #fff; border-radius: 8px; padding: 0 4px; margin-left: 4px; font-size: 11px; }
-${(Object.keys(COLORS) as Verdict[]).map((v) => `.v-${v} { background: ${COLORS[v][0]}; color: ${COLORS[v][1]}; }`).join('\n')}
+${(Object.keys(VERDICT_COLORS) as Verdict[]).map((v) => `.v-${v} { background: ${VERDICT_COLORS[v][0]}; color: ${VERDICT_COLORS[v][1]}; }`).join('\n')}
 .legend { display: flex; flex-wrap: wrap; gap: 6px 16px; margin: 10px 0 4px; font-size: 12.5px; color: var(--muted); }
 .sw { display: inline-block; padding: 0 7px; border-radius: 4px; font-weight: 700; font-size: 11.5px; margin-right: 3px; }
 .sw.unmet-key { color: #a40e26; box-shadow: inset 0 0 0 2px #a40e26; }
@@ -441,13 +457,13 @@ td.num { text-align: right; white-space: nowrap; }
 td.bar { width: 160px; } td.bar span { display: block; height: 9px; background: #8c959f; border-radius: 3px; min-width: 2px; }
 tr.failed td { background: #fff0f0; } tr.failed td.bar span { background: #cf222e; }
 .st { display: inline-block; font-size: 11.5px; padding: 0 7px; border-radius: 9px; font-weight: 600; background: #dafbe1; color: #116329; white-space: nowrap; }
-.st-patch-failed, .st-build-failed { background: #ffebe9; color: #a40e26; }
+.st-patch-failed, .st-build-failed, .st-crashed { background: #ffebe9; color: #a40e26; }
 .st-boot-failed, .st-timeout, .st-infra-error { background: #fff1e0; color: #8a4600; }
 .tag { display: inline-block; font-size: 11.5px; padding: 0 7px; border-radius: 9px; background: #ddf4ff; color: #0550ae; font-weight: 600; }
 .tag.find { background: #ffebe9; color: #a40e26; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 5px; font-weight: 700; font-size: 12px; }
 article.cell { border: 1px solid var(--line); border-left: 6px solid #2da44e; border-radius: 6px; padding: 12px 16px; margin: 14px 0; }
-article.cell.st-border-patch-failed, article.cell.st-border-build-failed { border-left-color: #cf222e; }
+article.cell.st-border-patch-failed, article.cell.st-border-build-failed, article.cell.st-border-crashed { border-left-color: #cf222e; }
 article.cell.st-border-boot-failed, article.cell.st-border-timeout, article.cell.st-border-infra-error { border-left-color: #e07b00; }
 .cellgrid { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0 28px; }
 .cellgrid h4:first-child { margin-top: 0; }
@@ -458,6 +474,10 @@ article.cell.st-border-boot-failed, article.cell.st-border-timeout, article.cell
 .error.infra { background: #fff8ee; border-color: #ffd8a8; }
 pre { margin: 4px 0; padding: 8px 10px; background: #0d1117; color: #e6edf3; border-radius: 6px; font-size: 12px; line-height: 1.4; overflow: auto; max-height: 480px; white-space: pre; }
 pre mark { background: #9e6a03; color: #fff; }
+pre.ktap, pre.wrap { white-space: pre-wrap; overflow-wrap: anywhere; }
+.finding-mini { font-size: 12.5px; margin: 2px 0; } .finding-mini code { color: #a40e26; }
+.col-find { margin-top: 3px; font-size: 11px; }
+.col-find a { color: #a40e26; font-weight: 600; text-decoration: none; }
 pre.ktap .k-fail { color: #ff7b72; font-weight: 700; } pre.ktap .k-pass { color: #7ee787; } pre.ktap .k-skip { color: #a5b1bd; } pre.ktap .k-diag { color: #d2a8ff; }
 .trunc { margin: 4px 0; font-size: 12px; color: #8a4600; }
 details > summary { cursor: pointer; padding: 3px 0; }
@@ -465,7 +485,10 @@ details.case-detail { border-bottom: 1px solid #eaeef2; }
 details.case-detail > .detail-body { padding: 6px 0 12px 18px; }
 .ktap-block { margin: 8px 0 12px; } .ktap-head { font-size: 13px; }
 .loglinks { font-size: 12px; margin-left: 6px; }
+.log-slots details.logfile { margin: 2px 0 0; font-size: 12.5px; }
+.log-slots details.logfile > summary { padding: 1px 0; }
 .expect { margin: 4px 0; padding-left: 18px; } .expect .unmet { color: #a40e26; font-weight: 600; } .expect .met { color: #116329; }
+table.outcomes td:nth-child(2) { white-space: nowrap; }
 .oc-fail, .oc-error { color: #a40e26; font-weight: 700; } .oc-pass { color: #116329; font-weight: 700; }
 .oc-infra-error { color: #8a4600; font-weight: 700; } .oc-flaky { color: #8e44ad; font-weight: 700; } .oc-skip, .oc-missing { color: var(--muted); }
 .meaning { margin: 0 0 8px; color: #333; }
@@ -489,7 +512,16 @@ const SCRIPT = `
     if (!d || !panel || typeof panel.showModal !== 'function') return false;
     var content = d.querySelector('.detail-body');
     if (!content) return false;
-    body.replaceChildren(content.cloneNode(true));
+    var copy = content.cloneNode(true);
+    copy.querySelectorAll('.log-slot').forEach(function (slot) {
+      var log = document.getElementById(slot.getAttribute('data-log'));
+      if (!log) return;
+      var c = log.cloneNode(true);
+      c.removeAttribute('id');
+      c.open = false;
+      slot.replaceWith(c);
+    });
+    body.replaceChildren(copy);
     panel.dataset.detail = id;
     if (!panel.open) panel.showModal();
     panel.scrollTop = 0;

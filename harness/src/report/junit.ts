@@ -1,8 +1,9 @@
 // junit.xml for CI dashboards. One <testsuite> per cell with one <testcase>
 // per case, judged by that cell alone (base failing is a failure of the base
 // kernel: the matrix verdict rides along in the message). A cell that did not
-// get to run its cases (patch/build/boot failure, timeout, infrastructure)
-// has a testcase "<cell>" carrying the error and the log tail. A last suite,
+// get through its cases has a testcase "<cell>" carrying the error and the
+// log tail: an <error> for patch/build/boot failures, timeouts and
+// infrastructure, a <failure> when the kernel under test panicked. A last suite,
 // "verdicts", has one testcase per matrix cell (case x kernel/arch), so CI
 // can show the comparison itself. All text is XML 1.0-clean: kernel logs
 // carry control characters that would make the file unparseable.
@@ -61,8 +62,10 @@ function cellSuite(run: RunSummary, cell: CellResult, total: Counts): string {
   const cls = className(cell);
 
   if (CELL_PROBLEM_STATES.has(cell.state)) {
+    // A kernel that panicked under test failed; everything else kept the cell from running.
+    const tag = cell.state === 'crashed' ? 'failure' : 'error';
     counts.tests++;
-    counts.errors++;
+    if (tag === 'failure') counts.failures++; else counts.errors++;
     const e = cell.error;
     const msg = e ? `${cell.state}: ${e.code}: ${e.message}` : cell.state;
     const body = [
@@ -70,7 +73,7 @@ function cellSuite(run: RunSummary, cell: CellResult, total: Counts): string {
       e?.hint ? `fix: ${e.hint}` : '',
       e?.logTail ? `--- last lines of the log ---\n${e.logTail}` : '',
     ].filter(Boolean).join('\n');
-    cases.push(`    <testcase${attrs([['classname', cls], ['name', '<cell>'], ['time', seconds(cell.durationMs)]])}>\n      <error${attrs([['message', message(msg)], ['type', cell.state]])}>${xmlText(body)}</error>\n    </testcase>`);
+    cases.push(`    <testcase${attrs([['classname', cls], ['name', '<cell>'], ['time', seconds(cell.durationMs)]])}>\n      <${tag}${attrs([['message', message(msg)], ['type', cell.state]])}>${xmlText(body)}</${tag}>\n    </testcase>`);
   }
 
   for (const suite of cell.suites) {

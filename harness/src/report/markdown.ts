@@ -59,8 +59,11 @@ export function renderMarkdown(run: RunSummary): string {
       return `${col.id}${col.version ? ` (${col.version})` : ''} ${ordered.length > 1 ? `${ordered[0]} vs ${ordered.slice(1).join(', ')}` : ordered.join('') || 'nothing built'}`;
     }).join('; ')}.`, WIDTH, ''));
     const seen = VERDICT_ORDER.filter((v) => m.rows.some((r) => Object.values(r.cells).some((c) => c.verdict === v)));
+    out.push('');
     out.push(...wrap(`${seen.map((v) => `${VERDICT_LABEL[v]}: ${VERDICT_MEANING[v]}`).join('; ')}${unmet.size > 0 ? '; !: not what the config expects' : ''}.`, WIDTH, ''));
+    // One paragraph per footnote, so rendered Markdown keeps them apart too.
     for (const note of notes) {
+      out.push('');
       out.push(...wrap(`${superscript(note.number)} skip on ${note.columns.join(', ')} (${note.count} case${note.count === 1 ? '' : 's'}): ${oneLine(note.reason)}`, WIDTH, '  '));
     }
   }
@@ -68,7 +71,7 @@ export function renderMarkdown(run: RunSummary): string {
   // Said per cell (a repeat can fail alone), in the column's words.
   const problems = run.cells.filter((c) => CELL_PROBLEM_STATES.has(c.state));
   if (problems.length > 0) {
-    section(out, 'Not built or not run');
+    section(out, 'Did not build, boot or finish');
     for (const c of problems) {
       const where = `${c.variant.name} on ${columnIdOf(c)}${c.repeat > 1 ? ` (repeat ${c.repeat})` : ''}`;
       out.push(...bullet(`${where}: ${describeProblem(c.state, c.error?.message)}`));

@@ -1,17 +1,16 @@
 // Write results.json (canonical) and the renderings next to it. The HTML
-// report embeds each cell's logs so it stands alone.
+// report embeds each cell's logs (their tails) so it stands alone.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunSummary } from '../results/types.ts';
 import { writeFileAtomically } from '../util/fs.ts';
 import { cellDirName } from '../pipeline/cell.ts';
 
-const LOG_TAIL_LINES = 400;
-
-async function tailOf(path: string): Promise<string | null> {
+// Logs go in whole: the HTML renderer keeps the tail and says how much it cut,
+// and its KTAP line numbers stay true.
+async function textOf(path: string): Promise<string | null> {
   try {
-    const lines = (await readFile(path, 'utf8')).split('\n');
-    return lines.length > LOG_TAIL_LINES ? [`[... ${lines.length - LOG_TAIL_LINES} earlier lines in ${path}]`, ...lines.slice(-LOG_TAIL_LINES)].join('\n') : lines.join('\n');
+    return await readFile(path, 'utf8');
   } catch {
     return null;
   }
@@ -27,7 +26,7 @@ export async function collectLogs(runDir: string, summary: RunSummary): Promise<
     for (const s of cell.suites) names.add(s.outputLog);
     const list: { name: string; text: string }[] = [];
     for (const n of names) {
-      const text = await tailOf(join(dir, n));
+      const text = await textOf(join(dir, n));
       if (text !== null) list.push({ name: n, text });
     }
     logs[cell.id] = list;

@@ -12,6 +12,7 @@ export type CellState =
   | 'build-failed'    // config or compile failed
   | 'boot-failed'     // panic, qemu exit or no SSH before the boot timeout
   | 'timeout'         // a suite exceeded its timeout
+  | 'crashed'         // the guest kernel panicked while a suite ran: a result about the kernel, not the infrastructure
   | 'infra-error';    // SSH lost, tool missing, download failed...
 
 export interface ErrorRecord {

@@ -16,7 +16,7 @@ export function kvmatrix(args: string[], opts: { timeoutMs?: number; env?: Recor
     cwd: repoRoot,
     timeoutMs: opts.timeoutMs ?? 55 * 60_000,
     env: opts.env,
-    onOutput: (s) => process.stderr.write(s.replace(/^/gm, '    | ')),
+    onOutput: (s) => process.stderr.write(s),
   });
 }
 

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { checkRequirements, findOnPath, provision } from '../../../src/provision/check.ts';
+import { hostRequirements } from '../../../src/provision/requirements.ts';
+import { allArches } from '../../../src/arch/profile.ts';
+import { silentReporter } from '../../../src/progress.ts';
+import { UserError } from '../../../src/errors.ts';
+
+describe('provisioning', () => {
+  it('derives the requirements from data: host tools, each arch\'s qemu, cross compilers, Debian sources', () => {
+    const names = hostRequirements(allArches(), ['linux-source-6.1']).map((r) => `${r.name}=${r.package}`);
+    for (const want of ['make=make', 'qemu-system-x86_64=qemu-system-x86', 'qemu-system-aarch64=qemu-system-arm', 'linux-source-6.1=linux-source-6.1', 'dropbearkey=dropbear-bin']) {
+      assert.ok(names.includes(want), `${want} in ${names.join(', ')}`);
+    }
+  });
+
+  it('finds commands on PATH and files, and reports what is missing', async () => {
+    assert.ok(findOnPath('sh'));
+    const s = await checkRequirements([
+      { name: 'sh', command: 'sh', package: 'dash', purpose: 'x' },
+      { name: 'nope', command: 'kvmatrix-no-such-tool', package: 'kvmatrix-no-such-pkg', purpose: 'testing' },
+      { name: 'nofile', file: '/no/such/file.h', package: 'libnothing-dev', purpose: 'testing' },
+    ]);
+    assert.deepEqual(s.map((x) => x.ok), [true, false, false]);
+  });
+
+  it('as non-root, names the missing tools and prints the exact sudo apt-get line (exit 2)', async () => {
+    await assert.rejects(provision([{ name: 'nope', command: 'kvmatrix-no-such-tool', package: 'kvmatrix-no-such-pkg', purpose: 'testing' }], silentReporter, false),
+      (e: unknown) => e instanceof UserError && e.code === 'HOST_TOOLS_MISSING' && /nope \(testing\)/.test(e.message)
+        && e.hint === 'run: sudo apt-get install -y --no-install-recommends kvmatrix-no-such-pkg');
+  });
+
+  it('succeeds without installing anything when every tool is present, even as non-root', async () => {
+    await assert.doesNotReject(provision(hostRequirements(allArches(), []), silentReporter, false));
+  });
+});
