@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { RunSummary } from '../results/types.ts';
 import { readJson } from '../util/fs.ts';
-import { loadCellResults, summarize, harnessVersion } from '../matrix/run.ts';
-import { loadMatrixConfig } from '../matrix/config.ts';
+import { loadCellResults, summarize, harnessVersion, orderCells } from '../matrix/run.ts';
+import { loadMatrixConfig, planCells } from '../matrix/config.ts';
 import { writeReports } from '../report/write.ts';
 import { parseOrThrow, type CliContext } from './main.ts';
 
@@ -16,7 +16,8 @@ export async function reportCommand(c: CliContext): Promise<number> {
   if (!dir || !existsSync(join(dir, 'cells'))) throw new UserError('USAGE', `report needs a run directory with cells/ (got ${dir ?? 'nothing'})`);
   const prev = await readJson<RunSummary>(join(dir, 'results.json'));
   const cfg = existsSync(join(dir, 'config.yaml')) ? loadMatrixConfig(join(dir, 'config.yaml')) : null;
-  const cells = await loadCellResults(dir);
+  const loaded = await loadCellResults(dir);
+  const cells = cfg ? orderCells(loaded, planCells(cfg)) : loaded;
   const summary = await summarize(
     cfg ? { ...cfg, file: prev?.config.file ?? cfg.file } : { file: prev?.config.file ?? '?', name: prev?.config.name ?? '?', sha256: prev?.config.sha256 ?? '?', expectations: [], variants: [] },
     cells, prev?.runId ?? dir.split('/').pop() ?? 'run', prev?.startedAt ?? new Date().toISOString(), prev?.complete ?? true, prev?.shard ?? null);
@@ -53,7 +54,9 @@ export async function mergeCommand(c: CliContext): Promise<number> {
   }
   if (existsSync(join(runs[0]!.dir, 'config.yaml'))) await cp(join(runs[0]!.dir, 'config.yaml'), join(out, 'config.yaml'));
   const cfg = existsSync(join(out, 'config.yaml')) ? loadMatrixConfig(join(out, 'config.yaml')) : null;
-  const cells = await loadCellResults(out);
+  const loaded = await loadCellResults(out);
+  // Same cell order as a single run of the config.
+  const cells = cfg ? orderCells(loaded, planCells(cfg)) : loaded;
   const summary = await summarize(
     cfg ? { ...cfg, file: first.config.file, sha256: first.config.sha256 } : { file: first.config.file, name: first.config.name, sha256: first.config.sha256, expectations: [], variants: [] },
     cells, `merged-${first.runId}`, first.startedAt, runs.every((r) => r.summary.complete), null);

@@ -106,6 +106,38 @@ describe('end to end: Debian 6.1 base vs patched under QEMU', function () {
     assert.match(again.stderr, /resuming run .*: 6 cell\(s\), 0 to run, 6 kept from before/);
   });
 
+  it('3 shards merged give the same cells and verdicts as the single run', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const root = mkdtempSync(join(tmpdir(), 'kvmatrix-shards-'));
+    const dirs = [1, 2, 3].map((i) => join(root, `shard-${i}`));
+    for (const [i, d] of dirs.entries()) {
+      const r = await kvmatrix(['matrix', '--config', CI_CONFIG, '--shard', `${i + 1}/3`, '--out', d]);
+      assert.ok([0, 1].includes(r.exitCode ?? -1), `shard ${i + 1}: exit ${r.exitCode}`);
+    }
+    const merged = await kvmatrix(['merge', ...dirs, '--out', join(root, 'merged')]);
+    assert.equal(merged.exitCode, 0, merged.stderr.slice(-2000));
+    const m = JSON.parse(readFileSync(join(root, 'merged', 'results.json'), 'utf8')) as RunSummary;
+    const essence = (x: RunSummary) => x.cells.map((c) => ({ id: c.id, state: c.state, build: c.build?.key, cases: c.suites.flatMap((su) => su.cases.map((k) => `${k.id}:${k.outcome}`)) }));
+    assert.deepEqual(essence(m), essence(run.summary));
+    assert.deepEqual(m.matrix.rows, run.summary.matrix.rows);
+    assert.equal(m.overall.line, run.summary.overall.line);
+  });
+
+  it('merge refuses shards of different configs', async () => {
+    const { mkdtempSync, writeFileSync, cpSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const root = mkdtempSync(join(tmpdir(), 'kvmatrix-badmerge-'));
+    cpSync(run.runDir, join(root, 'a'), { recursive: true });
+    cpSync(run.runDir, join(root, 'b'), { recursive: true });
+    const other = JSON.parse(readFileSync(join(root, 'b', 'results.json'), 'utf8')) as RunSummary;
+    other.config.sha256 = '0'.repeat(64);
+    writeFileSync(join(root, 'b', 'results.json'), JSON.stringify(other));
+    const r = await kvmatrix(['merge', join(root, 'a'), join(root, 'b'), '--out', join(root, 'm')]);
+    assert.equal(r.exitCode, 2);
+    assert.match(r.stderr, /MERGE_MISMATCH.*shards of different configs cannot be merged/s);
+  });
+
   it('exec boots a cell and returns what the guest printed and its exit code', async () => {
     const r = await kvmatrix(['exec', '6.1/x86_64/base', '--config', CI_CONFIG, '--', 'sh', '-c', 'uname -r; exit 7']);
     assert.equal(r.exitCode, 7);
