@@ -96,7 +96,9 @@ describe('end to end: Debian 6.1 base vs patched under QEMU', function () {
   it('writes all four reports and per-cell logs', () => {
     for (const f of ['results.json', 'matrix.md', 'report.html', 'junit.xml']) assert.ok(existsSync(join(run.runDir, f)), f);
     const junit = readFileSync(join(run.runDir, 'junit.xml'), 'utf8');
-    assert.equal((junit.match(/<testsuite /g) ?? []).length, run.summary.cells.length);
+    // One testsuite per cell, plus one of per-case verdicts.
+    for (const c of run.summary.cells) assert.ok(junit.includes(`<testsuite name="${c.id}"`), `testsuite for ${c.id}`);
+    assert.equal((junit.match(/<testsuite /g) ?? []).length, run.summary.cells.length + 1);
     for (const f of ['build.log', 'console.log', 'softdirty-uffdwp.out', 'result.json']) assert.ok(existsSync(join(run.runDir, 'cells', '6.1_x86_64_base', f)), f);
   });
 

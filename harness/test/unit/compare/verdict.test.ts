@@ -105,3 +105,11 @@ describe('compare', () => {
     assert.equal(o.rows[0]?.cells['6.1/x86_64']?.verdict, 'infra-error');
   });
 });
+
+describe('compare: variants that never built', () => {
+  it('holds no expectations against a variant that did not apply', () => {
+    const cells = [cell('6.1', 'x86_64', 'base', { a: 'fail' }), cell('6.1', 'x86_64', 'patched', { a: 'pass' }), cell('6.1', 'x86_64', 'v1', {}, 'patch-failed')];
+    const out = compare({ cells, expectations: [{ cases: ['s/a'], variants: ['v1'], expect: 'pass' }], variants: ['base', 'patched', 'v1'] });
+    assert.deepEqual(out.unexpected, []);
+  });
+});

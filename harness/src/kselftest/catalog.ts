@@ -1,0 +1,95 @@
+// A kselftest catalog: which of the kernel's own selftest programs to build,
+// from which sources (they move between releases: vm/ became mm/ in 6.2,
+// userfaultfd.c split into uffd-stress.c + uffd-unit-tests.c in 6.4), with
+// which arguments, and where they apply.
+import type { ArchProfile } from '../arch/profile.ts';
+import { compareVersions, parseVersion } from '../compare/version-range.ts';
+import { UserError } from '../errors.ts';
+import { loadYaml, validateData } from '../util/yaml-schema.ts';
+import type { KselftestProgram } from './types.ts';
+
+const VERSION = '^[0-9]+(\\.[0-9]+){0,2}$';
+/** Relative, no "..", a C file: sources never leave tools/testing/selftests. */
+const SOURCE_PATH = '^(?!/)(?!(.*/)?\\.\\.(/|$))[A-Za-z0-9_+./-]+\\.c$';
+
+const programSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'sources', 'timeoutMs'],
+  properties: {
+    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.-]*$', maxLength: 64 },
+    sources: {
+      type: 'array', minItems: 1,
+      items: { type: 'array', minItems: 1, items: { type: 'string', pattern: SOURCE_PATH } },
+    },
+    cflags: { type: 'array', items: { type: 'string', pattern: '^-' } },
+    ldlibs: { type: 'array', items: { type: 'string', pattern: '^-' } },
+    args: { type: 'array', items: { type: 'string' }, default: [] },
+    timeoutMs: { type: 'integer', minimum: 1000, maximum: 4 * 3600_000 },
+    setup: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
+    minVersion: { type: 'string', pattern: VERSION },
+    maxVersion: { type: 'string', pattern: VERSION },
+    arches: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z0-9_-]+$' } },
+    why: { type: 'string' },
+  },
+};
+
+export const kselftestCatalogSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['programs'],
+  properties: {
+    description: { type: 'string' },
+    programs: { type: 'array', items: programSchema },
+  },
+};
+
+/** Load and validate a catalog; every problem is reported as "file: /json/path: what". */
+export function loadKselftestCatalog(file: string): KselftestProgram[] {
+  const data = validateData<{ programs: KselftestProgram[] }>(file, loadYaml(file), kselftestCatalogSchema, 'KSELFTEST_CATALOG_INVALID');
+  const seen = new Map<string, number>();
+  const problems: string[] = [];
+  data.programs.forEach((p, i) => {
+    const first = seen.get(p.name);
+    if (first !== undefined) problems.push(`${file}: /programs/${i}/name: duplicate name "${p.name}" (first at /programs/${first})`);
+    else seen.set(p.name, i);
+    if (p.minVersion && p.maxVersion && !versionApplies(p.minVersion, undefined, p.maxVersion)) {
+      problems.push(`${file}: /programs/${i}: minVersion ${p.minVersion} is above maxVersion ${p.maxVersion}`);
+    }
+  });
+  if (problems.length > 0) {
+    throw new UserError('KSELFTEST_CATALOG_INVALID', `${file} is not valid:\n  ${problems.join('\n  ')}`, { stage: 'cli' });
+  }
+  return data.programs;
+}
+
+/**
+ * Inclusive on both ends, on as many parts as each bound gives:
+ * 6.3.7 is within maxVersion "6.3" but not within maxVersion "6.3.5".
+ */
+export function versionApplies(kernelVersion: string, minVersion?: string, maxVersion?: string): boolean {
+  const v = parseVersion(kernelVersion);
+  if (minVersion !== undefined && compareVersions(kernelVersion, minVersion) < 0) return false;
+  if (maxVersion !== undefined) {
+    const max = parseVersion(maxVersion);
+    const given = maxVersion.trim().split('.').length;
+    for (let i = 0; i < given; i++) {
+      const d = (v[i] ?? 0) - (max[i] ?? 0);
+      if (d < 0) return true;
+      if (d > 0) return false;
+    }
+  }
+  return true;
+}
+
+/** Why `program` does not apply to this kernel version and arch, or null when it does. */
+export function notApplicable(program: KselftestProgram, kernelVersion: string, arch: Pick<ArchProfile, 'name' | 'aliases'>): string | null {
+  if (program.arches && !program.arches.some((a) => a === arch.name || arch.aliases.includes(a))) {
+    return `not for ${arch.name} (catalog arches: ${program.arches.join(', ')})`;
+  }
+  if (!versionApplies(kernelVersion, program.minVersion, program.maxVersion)) {
+    const range = [program.minVersion && `>= ${program.minVersion}`, program.maxVersion && `<= ${program.maxVersion}${program.maxVersion.split('.').length < 3 ? '.y' : ''}`].filter(Boolean).join(', ');
+    return `not for kernel ${kernelVersion} (catalog range: ${range})`;
+  }
+  return null;
+}

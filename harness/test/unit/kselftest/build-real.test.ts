@@ -1,0 +1,136 @@
+// Real builds of the catalog against the Debian 6.1 tree in the cache (and a
+// 6.12 one if present): uapi headers installed out of tree, every program
+// static and for the right machine, the pristine tree untouched, the second
+// call served from the cache. Skips only when the tree is absent.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { buildKselftests } from '../../../src/kselftest/build.ts';
+import { loadKselftestCatalog } from '../../../src/kselftest/catalog.ts';
+import { EM, readElfInfo } from '../../../src/kselftest/elf.ts';
+import type { KselftestProgram } from '../../../src/kselftest/types.ts';
+import { getArch } from '../../../src/arch/profile.ts';
+import { treeKernelVersion } from '../../../src/source/kernel-version.ts';
+import { run } from '../../../src/exec/run.ts';
+import { cacheDir, configsDir } from '../../../src/util/paths.ts';
+import type { KernelSource } from '../../../src/source/types.ts';
+
+const SOURCES = join(cacheDir(), 'sources');
+const CATALOG = loadKselftestCatalog(join(configsDir, 'kselftests', 'mm.yaml'));
+/** Proves that a program that does not link ends in `skipped`, not in an exception. */
+const BROKEN: KselftestProgram = {
+  name: 'broken-link', sources: [['mm/madv_populate.c', 'mm/vm_util.c'], ['vm/madv_populate.c', 'vm/vm_util.c']],
+  ldlibs: ['-lkvmatrix_no_such_lib'], args: [], timeoutMs: 1000,
+};
+
+function debianTree(series: string): string | undefined {
+  if (!existsSync(SOURCES)) return undefined;
+  const dir = readdirSync(SOURCES).filter((d) => d.startsWith(`debian-linux-source-${series}-`) && !d.endsWith('.lock')).sort().pop();
+  return dir && existsSync(join(SOURCES, dir, 'Makefile')) ? join(SOURCES, dir) : undefined;
+}
+
+async function sourceFor(tree: string): Promise<KernelSource> {
+  const version = tree.replace(/^.*debian-linux-source-[0-9.]+-/, '');
+  const series = /debian-linux-source-([0-9.]+)-/.exec(tree)?.[1] ?? '?';
+  const kernelVersion = await treeKernelVersion(tree);
+  assert.ok(kernelVersion, `${tree}: no kernel version`);
+  return { identity: `debian:linux-source-${series}=${version}`, tree, kernelVersion };
+}
+
+/** Files and dirs under `tree` modified or changed after `marker` (a pristine tree must have none). */
+async function touchedSince(tree: string, marker: string): Promise<string[]> {
+  const r = await run('find', [tree, '(', '-newer', marker, '-o', '-cnewer', marker, ')', '-print']);
+  assert.equal(r.exitCode, 0, r.stderr);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+function expectStatic(path: string, machine: number): void {
+  assert.ok(statSync(path).mode & 0o111, `${path} is executable`);
+  const elf = readElfInfo(path);
+  assert.equal(elf.machine, machine, `${path}: e_machine`);
+  assert.equal(elf.hasInterp, false, `${path}: static (no PT_INTERP)`);
+  assert.equal(elf.bits, 64);
+}
+
+const byName = <T extends { name: string }>(xs: T[]) => Object.fromEntries(xs.map((x) => [x.name, x]));
+
+describe('kselftest real build (Debian trees in the cache)', function () {
+  this.timeout(600000);
+  const cache = mkdtempSync(join(tmpdir(), 'kvmatrix-kst-real-'));
+  const log = join(cache, 'build.log');
+  after(() => rmSync(cache, { recursive: true, force: true }));
+
+  it('builds the mm catalog from the 6.1 tree for x86_64 and arm64 (cross): static, right machine, tree untouched, cached', async function () {
+    const tree = debianTree('6.1');
+    if (!tree) {
+      process.stdout.write(`      skipping: no debian-linux-source-6.1-* tree in ${SOURCES} (run \`npm run matrix\` once to unpack it)\n`);
+      this.skip();
+    }
+    const source = await sourceFor(tree);
+    const marker = join(cache, 'marker');
+    writeFileSync(marker, '');
+    await new Promise((r) => setTimeout(r, 1100)); // mtime granularity: anything after this is "newer"
+
+    for (const [archName, machine] of [['x86_64', EM.X86_64], ['arm64', EM.AARCH64]] as const) {
+      const arch = getArch(archName);
+      const t0 = Date.now();
+      // Two builders at once on a cold cache (two cells of the same kernel and
+      // arch): the locks make one wait for the other, both get the same binaries.
+      const [r, twin] = await Promise.all([
+        buildKselftests(cache, source, arch, [...CATALOG, BROKEN], log),
+        buildKselftests(cache, source, arch, [...CATALOG, BROKEN], log),
+      ]);
+      const cold = Date.now() - t0;
+      assert.deepEqual(twin, r);
+      const built = byName(r.built);
+      const skipped = byName(r.skipped);
+      const expectBuilt = ['madv-populate', 'userfaultfd-anon', 'userfaultfd-shmem', 'userfaultfd-hugetlb', 'userfaultfd-hugetlb-shared', ...(archName === 'x86_64' ? ['soft-dirty'] : [])];
+      assert.deepEqual(Object.keys(built).sort(), expectBuilt.sort(), `${archName}: built; skipped were ${JSON.stringify(r.skipped)}`);
+      for (const b of r.built) expectStatic(b.path, machine);
+      assert.deepEqual(built['userfaultfd-anon']?.args, ['anon', '16', '8']);
+      assert.deepEqual(built['userfaultfd-hugetlb']?.setup, ['echo 64 > /proc/sys/vm/nr_hugepages']);
+      assert.equal(built['userfaultfd-anon']?.timeoutMs, 180000);
+      assert.match(skipped.mkdirty?.reason ?? '', /^not in this tree \(looked for mm\/mkdirty\.c\)$/);
+      assert.match(skipped['uffd-unit-tests']?.reason ?? '', /^not in this tree/);
+      assert.match(skipped['broken-link']?.reason ?? '', /^compile failed: .*cannot find -lkvmatrix_no_such_lib.*\(no static libkvmatrix_no_such_lib for /);
+      if (archName === 'arm64') assert.equal(skipped['soft-dirty']?.reason, 'not for arm64 (catalog arches: x86_64)');
+      // The binaries were built against this tree's headers, recorded next to them.
+      const meta = JSON.parse(readFileSync(join(built['userfaultfd-anon']?.path ?? '', '..', 'build.json'), 'utf8')) as { sources: string[]; command: string[] };
+      assert.deepEqual(meta.sources, ['vm/userfaultfd.c', 'vm/vm_util.c']);
+      assert.ok(meta.command.some((a) => a.endsWith('/usr/include')));
+
+      const t1 = Date.now();
+      const again = await buildKselftests(cache, source, arch, [...CATALOG, BROKEN], log);
+      const warm = Date.now() - t1;
+      assert.deepEqual(again.built, r.built, 'same paths from the cache');
+      process.stdout.write(`      ${archName}: cold ${(cold / 1000).toFixed(1)} s, cached ${warm} ms, built ${r.built.length}, skipped ${r.skipped.length}\n`);
+      assert.ok(warm < 5000, `cached call took ${warm} ms`);
+    }
+    assert.deepEqual(await touchedSince(tree, marker), [], 'headers_install and the compiles never write into the pristine tree');
+    // Exactly one headers dir per arch, each with the obj dir cleaned away.
+    const hdrs = readdirSync(join(cache, 'kselftest')).filter((d) => /^[0-9a-f]{16}$/.test(d));
+    assert.equal(hdrs.length, 2);
+    for (const h of hdrs) {
+      assert.ok(existsSync(join(cache, 'kselftest', h, 'usr/include/linux/userfaultfd.h')));
+      assert.ok(!existsSync(join(cache, 'kselftest', h, 'obj')));
+    }
+  });
+
+  it('builds the mm/ catalog from a 6.12 tree too when one is unpacked (mkdirty, uffd-unit-tests, pagemap-ioctl)', async function () {
+    const tree = debianTree('6.12');
+    if (!tree) {
+      process.stdout.write(`      skipping: no debian-linux-source-6.12-* tree in ${SOURCES}\n`);
+      this.skip();
+    }
+    const source = await sourceFor(tree);
+    const r = await buildKselftests(cache, source, getArch('x86_64'), CATALOG, log);
+    const built = byName(r.built);
+    for (const n of ['soft-dirty', 'madv-populate', 'userfaultfd-anon', 'userfaultfd-shmem', 'mkdirty', 'uffd-unit-tests', 'pagemap-ioctl']) {
+      const b = built[n];
+      assert.ok(b, `${n} built; skipped: ${JSON.stringify(r.skipped)}`);
+      expectStatic(b.path, EM.X86_64);
+    }
+    assert.match(byName(r.skipped)['userfaultfd-hugetlb']?.reason ?? '', /^not in this tree \(looked for vm\/userfaultfd\.c\)$/);
+  });
+});
