@@ -36,7 +36,7 @@ export interface CompilePlan {
  * Makefiles: `-I $(top_srcdir)` (the tree root: "../../../../mm/gup_test.h"
  * style includes), `-isystem <installed uapi headers>` (KHDR_INCLUDES), plus
  * `-isystem tools/include/uapi` (TOOLS_INCLUDES) and `-U_FORTIFY_SOURCE`
- * when that program directory's Makefile uses them (mm/ since ~6.8).
+ * when that program directory's Makefile uses them (newer mm/ Makefiles, e.g. 6.12).
  */
 export function compilePlan(tree: string, headersDir: string, program: KselftestProgram, sources: string[], output: string): CompilePlan {
   const dir = sources[0]?.split('/')[0] ?? '';

@@ -24,7 +24,9 @@ export interface VariantEntry {
 
 export type SuiteEntry =
   | { name: string; kind: 'c-source'; source: string; args: string[]; timeoutMs: number }
-  | { name: string; kind: 'binary'; path: string; args: string[]; timeoutMs: number };
+  | { name: string; kind: 'binary'; path: string; args: string[]; timeoutMs: number }
+  /** The kernel's own selftests, built from the tree under test (catalog: configs/kselftests/*.yaml). */
+  | { name: string; kind: 'kselftest'; catalog: string; only?: string[]; args: string[]; timeoutMs: number };
 
 export interface Expectation {
   /** Case ids ("suite/case"); `*` matches within a name. */
@@ -98,6 +100,7 @@ export const matrixSchema = {
         oneOf: [
           { type: 'object', additionalProperties: false, required: ['name', 'kind', 'source'], properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' }, kind: { const: 'c-source' }, source: { type: 'string' }, args: { type: 'array', items: { type: 'string' }, default: [] }, timeoutMs: { type: 'integer', minimum: 1000, default: 300000 } } },
           { type: 'object', additionalProperties: false, required: ['name', 'kind', 'path'], properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' }, kind: { const: 'binary' }, path: { type: 'string' }, args: { type: 'array', items: { type: 'string' }, default: [] }, timeoutMs: { type: 'integer', minimum: 1000, default: 300000 } } },
+          { type: 'object', additionalProperties: false, required: ['name', 'kind', 'catalog'], properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' }, kind: { const: 'kselftest' }, catalog: { type: 'string' }, only: { type: 'array', items: { type: 'string' } }, args: { type: 'array', items: { type: 'string' }, default: [] }, timeoutMs: { type: 'integer', minimum: 1000, default: 300000 } } },
         ],
       },
     },

@@ -19,10 +19,14 @@ import { buildGuestImage } from '../guest/image.ts';
 import { buildSelftest } from '../guest/selftest-build.ts';
 import { bootVm, type Vm } from '../boot/vm.ts';
 import { scanConsole } from '../parse/console.ts';
+import { shellQuote } from '../ssh/client.ts';
 import { casesFromOutput } from './suites.ts';
 import { qemuVersion } from './qemu-version.ts';
 import { writeFileAtomically } from '../util/fs.ts';
 import { resolve } from 'node:path';
+import type { KernelSource } from '../source/types.ts';
+import { loadKselftestCatalog } from '../kselftest/catalog.ts';
+import { buildKselftests } from '../kselftest/build.ts';
 
 export interface CellRequest {
   plan: CellPlan;
@@ -54,9 +58,39 @@ function stateFor(stage: StageName, err: KvmatrixError): CellState {
   }
 }
 
-async function suiteBinary(ctx: Ctx, cfg: MatrixConfig, arch: ArchProfile, suite: SuiteEntry, logPath: string): Promise<string> {
-  if (suite.kind === 'binary') return resolve(cfg.baseDir, suite.path);
-  return (await buildSelftest(ctx.cacheDir, arch, resolve(cfg.baseDir, suite.source), logPath)).path;
+/** One program to run in the guest; a suite is one (our selftest) or many (kselftests). */
+export interface Runnable {
+  /** Prefix of its case ids: "softdirty-uffdwp" or "kselftest-mm/soft-dirty". */
+  label: string;
+  path: string;
+  args: string[];
+  timeoutMs: number;
+  setup: string[];
+}
+
+interface SuitePrograms {
+  runnables: Runnable[];
+  /** Programs that could not be built for this tree/arch: reported as skips with the reason, never dropped. */
+  skipped: { label: string; reason: string }[];
+}
+
+async function suitePrograms(ctx: Ctx, cfg: MatrixConfig, arch: ArchProfile, source: KernelSource, suite: SuiteEntry, logPath: string): Promise<SuitePrograms> {
+  switch (suite.kind) {
+    case 'binary':
+      return { runnables: [{ label: suite.name, path: resolve(cfg.baseDir, suite.path), args: suite.args, timeoutMs: suite.timeoutMs, setup: [] }], skipped: [] };
+    case 'c-source': {
+      const bin = await buildSelftest(ctx.cacheDir, arch, resolve(cfg.baseDir, suite.source), logPath);
+      return { runnables: [{ label: suite.name, path: bin.path, args: suite.args, timeoutMs: suite.timeoutMs, setup: [] }], skipped: [] };
+    }
+    case 'kselftest': {
+      const catalog = loadKselftestCatalog(resolve(cfg.baseDir, suite.catalog)).filter((p) => !suite.only || suite.only.includes(p.name));
+      const { built, skipped } = await buildKselftests(ctx.cacheDir, source, arch, catalog, logPath);
+      return {
+        runnables: built.map((b) => ({ label: `${suite.name}/${b.name}`, path: b.path, args: b.args, timeoutMs: b.timeoutMs, setup: b.setup })),
+        skipped: skipped.map((k) => ({ label: `${suite.name}/${k.name}`, reason: k.reason })),
+      };
+    }
+  }
 }
 
 export async function runCell(parent: Ctx, req: CellRequest): Promise<CellResult> {
@@ -134,33 +168,44 @@ export async function runCell(parent: Ctx, req: CellRequest): Promise<CellResult
   }
   result.kernel.release = build.meta.release;
   result.build = { key: build.key, cached: build.cached, durationMs: build.meta.durationMs, incremental: build.meta.incremental, compiledObjects: build.meta.compiledObjects.length, configSha256: build.meta.configSha256 };
-  await writeFile(join(dir, 'kernel.config'), await (await import('node:fs/promises')).readFile(join(build.dir, 'config')));
+  const { copyFile } = await import('node:fs/promises');
+  await copyFile(join(build.dir, 'config'), join(dir, 'kernel.config'));
+  // A cached build still leaves its log with the cell: every verdict keeps its evidence.
+  if (build.cached) await copyFile(join(build.dir, 'build.log'), buildLog);
 
   const imageLog = join(dir, 'image.log');
   const image = record(await runStage(ctx, 'image', arch.debianArch, () => buildGuestImage(ctx, arch, imageLog), imageLog));
   if (!image) return finish();
 
   const selftestLog = join(dir, 'selftest-build.log');
-  const binaries = record(await runStage(ctx, 'selftest-build', config.suites.map((s) => s.name).join(', '), async () => {
-    const out: { suite: SuiteEntry; path: string }[] = [];
-    for (const suite of config.suites) out.push({ suite, path: await suiteBinary(ctx, config, arch, suite, selftestLog) });
+  const programs = record(await runStage(ctx, 'selftest-build', config.suites.map((s) => s.name).join(', '), async () => {
+    const out: SuitePrograms = { runnables: [], skipped: [] };
+    for (const suite of config.suites) {
+      const p = await suitePrograms(ctx, config, arch, source, suite, selftestLog);
+      out.runnables.push(...p.runnables);
+      out.skipped.push(...p.skipped);
+    }
     return out;
   }, selftestLog));
-  if (!binaries) return finish();
+  if (!programs) return finish();
 
   // Boot + run, with one retry when the infrastructure (not the kernel) failed.
   for (let attempt = 1; attempt <= 2; attempt++) {
-    const outcome = await bootAndRun(ctx, req, arch, build.image, image, binaries, dir, result, attempt);
+    const outcome = await bootAndRun(ctx, req, arch, build.image, image, programs.runnables, dir, result, attempt);
     if (outcome === 'done') break;
     ctx.report({ kind: 'warn', cell: plan.id, text: `infrastructure error (${result.error?.code}); retrying boot once` });
     result.suites = [];
+  }
+  for (const k of programs.skipped) {
+    result.suites.push({ suite: k.label, exitCode: null, timedOut: false, disconnected: false, durationMs: 0, outputLog: rel(selftestLog), ktap: null,
+      cases: [{ id: k.label, outcome: 'skip', reason: k.reason, metrics: {}, diagnostics: [] }] });
   }
   return finish();
 }
 
 async function bootAndRun(
   ctx: Ctx, req: CellRequest, arch: ArchProfile, kernelImage: string,
-  image: Awaited<ReturnType<typeof buildGuestImage>>, binaries: { suite: SuiteEntry; path: string }[],
+  image: Awaited<ReturnType<typeof buildGuestImage>>, runnables: Runnable[],
   dir: string, result: CellResult, attempt: number,
 ): Promise<'done' | 'retry'> {
   const rel = (p: string) => relative(dir, p);
@@ -187,14 +232,21 @@ async function bootAndRun(
     }
     vm = boot.output;
     result.boot = vm.timings;
-    for (const { suite, path } of binaries) {
-      const outLog = join(dir, `${suite.name}.out`);
-      const run = await runStage(ctx, 'run', suite.name, async () => {
-        const remote = `/tmp/${suite.name}`;
-        await vm!.ssh.upload(path, remote);
-        const command = [remote, ...suite.args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-        const r = await vm!.ssh.exec(command, { timeoutMs: suite.timeoutMs ?? req.config.timeouts.suiteMs });
-        await writeFile(outLog, r.stdout + (r.stderr ? `\n--- stderr ---\n${r.stderr}` : ''));
+    let timedOut = false;
+    for (const prog of runnables) {
+      const fileBase = prog.label.replace(/[^A-Za-z0-9._-]+/g, '.');
+      const outLog = join(dir, `${fileBase}.out`);
+      const run = await runStage(ctx, 'run', prog.label, async () => {
+        let setupLog = '';
+        for (const line of prog.setup) {
+          const s = await vm!.ssh.exec(line, { timeoutMs: 30_000 });
+          setupLog += `# setup: ${line} -> exit ${s.exitCode}${s.stderr ? `: ${s.stderr.trim()}` : ''}\n`;
+        }
+        const remote = `/tmp/${fileBase}`;
+        await vm!.ssh.upload(prog.path, remote);
+        const command = [remote, ...prog.args].map(shellQuote).join(' ');
+        const r = await vm!.ssh.exec(command, { timeoutMs: prog.timeoutMs });
+        await writeFile(outLog, setupLog + r.stdout + (r.stderr ? `\n--- stderr ---\n${r.stderr}` : ''));
         return r;
       }, outLog);
       result.stages.push({ stage: 'run', status: run.status, durationMs: run.durationMs, log: rel(outLog) });
@@ -205,13 +257,18 @@ async function bootAndRun(
         return attempt === 1 ? 'retry' : 'done';
       }
       const r = run.output;
-      const parsed = casesFromOutput(suite.name, r.stdout, r.exitCode, r.timedOut);
-      const suiteRun: SuiteRun = { suite: suite.name, exitCode: r.exitCode, timedOut: r.timedOut, disconnected: r.disconnected, durationMs: r.durationMs, outputLog: rel(outLog), ktap: parsed.ktap, cases: parsed.cases };
+      const parsed = casesFromOutput(prog.label, r.stdout, r.exitCode, r.timedOut);
+      const suiteRun: SuiteRun = { suite: prog.label, exitCode: r.exitCode, timedOut: r.timedOut, disconnected: r.disconnected, durationMs: r.durationMs, outputLog: rel(outLog), ktap: parsed.ktap, cases: parsed.cases };
       result.suites.push(suiteRun);
       if (r.timedOut) {
+        // Reported with the console tail; the remaining programs still run if the guest answers.
+        timedOut = true;
         result.state = 'timeout';
-        result.error = { kind: 'infra', code: 'SUITE_TIMEOUT', stage: 'run', message: `suite ${suite.name} did not finish within ${((suite.timeoutMs ?? req.config.timeouts.suiteMs) / 1000).toFixed(0)} s`, logTail: vm.consoleTail(40) };
-        return 'done';
+        result.error = { kind: 'infra', code: 'SUITE_TIMEOUT', stage: 'run', message: `${prog.label} did not finish within ${(prog.timeoutMs / 1000).toFixed(0)} s`, logTail: vm.consoleTail(40) };
+        for (const c of suiteRun.cases) if (c.outcome === 'error') c.reason = `timed out after ${(prog.timeoutMs / 1000).toFixed(0)} s`;
+        const alive = await vm.ssh.exec('true', { timeoutMs: 5000 });
+        if (alive.exitCode !== 0) return 'done';
+        continue;
       }
       if (r.disconnected) {
         // Give the console a moment: a panic is printed before qemu exits.
@@ -219,14 +276,15 @@ async function bootAndRun(
         const panic = /Kernel panic - not syncing[^\n]*/.exec(vm.console());
         if (panic) {
           result.state = 'crashed';
-          result.error = { kind: 'user', code: 'KERNEL_PANIC', stage: 'run', message: `guest kernel panicked while ${suite.name} ran: ${panic[0]}`, logTail: vm.consoleTail(40) };
+          result.error = { kind: 'user', code: 'KERNEL_PANIC', stage: 'run', message: `guest kernel panicked while ${prog.label} ran: ${panic[0]}`, logTail: vm.consoleTail(40) };
           return 'done';
         }
         result.state = 'infra-error';
-        result.error = { kind: 'infra', code: 'SSH_LOST', stage: 'run', message: `SSH connection lost while ${suite.name} ran (${vm.qemu.isRunning() ? 'qemu still running: sshd died?' : 'qemu exited'})`, logTail: vm.consoleTail(40) };
+        result.error = { kind: 'infra', code: 'SSH_LOST', stage: 'run', message: `SSH connection lost while ${prog.label} ran (${vm.qemu.isRunning() ? 'qemu still running: sshd died?' : 'qemu exited'})`, logTail: vm.consoleTail(40) };
         return attempt === 1 ? 'retry' : 'done';
       }
     }
+    if (timedOut) return 'done';
     return 'done';
   } finally {
     if (vm) await vm.shutdown();

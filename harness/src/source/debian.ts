@@ -50,7 +50,9 @@ export const debianProvider: SourceProvider<DebianSpec> = {
     const tarball = `/usr/src/linux-source-${series}.tar.xz`;
     const tree = join(ctx.cacheDir, 'sources', `debian-${spec.package}-${version.replace(/[^\w.+-]/g, '_')}`);
     await mkdir(join(ctx.cacheDir, 'sources'), { recursive: true });
-    const release = await lockfile.lock(join(ctx.cacheDir, 'sources'), { lockfilePath: `${tree}.lock`, retries: { retries: 600, minTimeout: 500, maxTimeout: 2000 }, stale: 120000 });
+    // Lock the tree's own path (realpath off: it may not exist yet). proper-lockfile
+    // tracks locks by that path, so one shared dir with several lockfilePaths would mix them up.
+    const release = await lockfile.lock(tree, { realpath: false, retries: { retries: 600, minTimeout: 500, maxTimeout: 2000 }, stale: 120000 });
     try {
       if (!existsSync(join(tree, 'Makefile'))) {
         ctx.report({ kind: 'info', cell: ctx.cell, stage: 'source', text: `unpacking ${tarball} (${version}) into the cache` });

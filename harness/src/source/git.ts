@@ -115,7 +115,9 @@ function progressForwarder(ctx: Ctx, label: string): (chunk: string) => void {
 
 async function lockPath(dir: string, lockFile: string) {
   await mkdir(dir, { recursive: true });
-  return lockfile.lock(dir, { lockfilePath: lockFile, retries: { retries: 3600, minTimeout: 500, maxTimeout: 2000 }, stale: 120000 });
+  // Lock the lock file's own path: proper-lockfile tracks locks per locked path,
+  // so several lockfilePaths on one shared dir would get mixed up in one process.
+  return lockfile.lock(lockFile.replace(/\.lock$/, ''), { realpath: false, retries: { retries: 3600, minTimeout: 500, maxTimeout: 2000 }, stale: 120000 });
 }
 
 async function cachedSource(tree: string, identity: string): Promise<KernelSource | null> {

@@ -171,8 +171,9 @@ export const tarballProvider: SourceProvider<TarballSpec> = {
 
     await mkdir(downloads, { recursive: true });
     // Keyed by file name: two URLs with the same name share the .part and tree name.
-    const release = await lockfile.lock(downloads, {
-      lockfilePath: join(downloads, `${t.fileName}.lock`),
+    // Lock a per-file path (proper-lockfile tracks locks per locked path, not per lockfilePath).
+    const release = await lockfile.lock(join(downloads, t.fileName), {
+      realpath: false,
       retries: { retries: 1200, minTimeout: 500, maxTimeout: 2000 }, stale: 120000,
     });
     try {

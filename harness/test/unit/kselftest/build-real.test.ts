@@ -3,7 +3,7 @@
 // static and for the right machine, the pristine tree untouched, the second
 // call served from the cache. Skips only when the tree is absent.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { buildKselftests } from '../../../src/kselftest/build.ts';
@@ -24,18 +24,15 @@ const BROKEN: KselftestProgram = {
   ldlibs: ['-lkvmatrix_no_such_lib'], args: [], timeoutMs: 1000,
 };
 
-function debianTree(series: string): string | undefined {
+/** The newest unpacked Debian tree of a series in the cache, as a KernelSource (real path: `find` must not stop at a symlink). */
+async function debianSource(series: string): Promise<KernelSource | undefined> {
   if (!existsSync(SOURCES)) return undefined;
   const dir = readdirSync(SOURCES).filter((d) => d.startsWith(`debian-linux-source-${series}-`) && !d.endsWith('.lock')).sort().pop();
-  return dir && existsSync(join(SOURCES, dir, 'Makefile')) ? join(SOURCES, dir) : undefined;
-}
-
-async function sourceFor(tree: string): Promise<KernelSource> {
-  const version = tree.replace(/^.*debian-linux-source-[0-9.]+-/, '');
-  const series = /debian-linux-source-([0-9.]+)-/.exec(tree)?.[1] ?? '?';
+  if (!dir || !existsSync(join(SOURCES, dir, 'Makefile'))) return undefined;
+  const tree = realpathSync(join(SOURCES, dir));
   const kernelVersion = await treeKernelVersion(tree);
   assert.ok(kernelVersion, `${tree}: no kernel version`);
-  return { identity: `debian:linux-source-${series}=${version}`, tree, kernelVersion };
+  return { identity: `debian:linux-source-${series}=${dir.slice(`debian-linux-source-${series}-`.length)}`, tree, kernelVersion };
 }
 
 /** Files and dirs under `tree` modified or changed after `marker` (a pristine tree must have none). */
@@ -53,6 +50,7 @@ function expectStatic(path: string, machine: number): void {
   assert.equal(elf.bits, 64);
 }
 
+type Built = Awaited<ReturnType<typeof buildKselftests>>;
 const byName = <T extends { name: string }>(xs: T[]) => Object.fromEntries(xs.map((x) => [x.name, x]));
 
 describe('kselftest real build (Debian trees in the cache)', function () {
@@ -62,12 +60,14 @@ describe('kselftest real build (Debian trees in the cache)', function () {
   after(() => rmSync(cache, { recursive: true, force: true }));
 
   it('builds the mm catalog from the 6.1 tree for x86_64 and arm64 (cross): static, right machine, tree untouched, cached', async function () {
-    const tree = debianTree('6.1');
-    if (!tree) {
+    const source = await debianSource('6.1');
+    if (!source) {
       process.stdout.write(`      skipping: no debian-linux-source-6.1-* tree in ${SOURCES} (run \`npm run matrix\` once to unpack it)\n`);
       this.skip();
+      return; // skip() throws; this tells the type checker
     }
-    const source = await sourceFor(tree);
+    const src: KernelSource = source; // a plain const: narrowing does not reach into the loop below
+    const tree = src.tree;
     const marker = join(cache, 'marker');
     writeFileSync(marker, '');
     await new Promise((r) => setTimeout(r, 1100)); // mtime granularity: anything after this is "newer"
@@ -77,9 +77,9 @@ describe('kselftest real build (Debian trees in the cache)', function () {
       const t0 = Date.now();
       // Two builders at once on a cold cache (two cells of the same kernel and
       // arch): the locks make one wait for the other, both get the same binaries.
-      const [r, twin] = await Promise.all([
-        buildKselftests(cache, source, arch, [...CATALOG, BROKEN], log),
-        buildKselftests(cache, source, arch, [...CATALOG, BROKEN], log),
+      const [r, twin]: [Built, Built] = await Promise.all([
+        buildKselftests(cache, src, arch, [...CATALOG, BROKEN], log),
+        buildKselftests(cache, src, arch, [...CATALOG, BROKEN], log),
       ]);
       const cold = Date.now() - t0;
       assert.deepEqual(twin, r);
@@ -101,7 +101,7 @@ describe('kselftest real build (Debian trees in the cache)', function () {
       assert.ok(meta.command.some((a) => a.endsWith('/usr/include')));
 
       const t1 = Date.now();
-      const again = await buildKselftests(cache, source, arch, [...CATALOG, BROKEN], log);
+      const again = await buildKselftests(cache, src, arch, [...CATALOG, BROKEN], log);
       const warm = Date.now() - t1;
       assert.deepEqual(again.built, r.built, 'same paths from the cache');
       process.stdout.write(`      ${archName}: cold ${(cold / 1000).toFixed(1)} s, cached ${warm} ms, built ${r.built.length}, skipped ${r.skipped.length}\n`);
@@ -118,12 +118,12 @@ describe('kselftest real build (Debian trees in the cache)', function () {
   });
 
   it('builds the mm/ catalog from a 6.12 tree too when one is unpacked (mkdirty, uffd-unit-tests, pagemap-ioctl)', async function () {
-    const tree = debianTree('6.12');
-    if (!tree) {
+    const source = await debianSource('6.12');
+    if (!source) {
       process.stdout.write(`      skipping: no debian-linux-source-6.12-* tree in ${SOURCES}\n`);
       this.skip();
+      return; // skip() throws; this tells the type checker
     }
-    const source = await sourceFor(tree);
     const r = await buildKselftests(cache, source, getArch('x86_64'), CATALOG, log);
     const built = byName(r.built);
     for (const n of ['soft-dirty', 'madv-populate', 'userfaultfd-anon', 'userfaultfd-shmem', 'mkdirty', 'uffd-unit-tests', 'pagemap-ioctl']) {
