@@ -128,6 +128,8 @@ export function compare(input: CompareInput): CompareOutput {
       };
       const vo: Record<string, VariantOutcome> = {};
       for (const v of present) vo[v] = outcomeFor(v);
+      // A case this column never ran at all (e.g. an x86-only program on arm64) is not a result: leave the cell empty.
+      if (present.every((v) => vo[v] === 'missing')) continue;
       const others = present.filter((v) => v !== 'base');
       // Variants that never built (patch/build failed) get no verdict per case: the column says why.
       const judged = others.filter((v) => !['patch-failed', 'build-failed'].includes(col.variants.find((x) => x.variant === v)?.state ?? ''));
@@ -175,7 +177,9 @@ export function overallVerdict(cmp: CompareOutput, cells: CellResult[]): RunSumm
     line = `NOT VALIDATED: ${regressed} regression(s)`;
   } else if (infra > 0) {
     verdict = 'infra-error'; exitCode = 69;
-    line = `INCOMPLETE: ${infraCells.length} cell(s) hit infrastructure errors (${infraCells.map((c) => `${c.id}: ${c.state}`).join(', ')})`;
+    line = infraCells.length > 0
+      ? `INCOMPLETE: ${infraCells.length} cell(s) hit infrastructure errors (${infraCells.map((c) => `${c.id}: ${c.state}`).join(', ')})`
+      : `INCOMPLETE: ${cmp.counts['infra-error']} case result(s) missing`;
   } else if (fixed > 0) {
     verdict = 'validated'; exitCode = 0;
     line = `VALIDATED: ${fixed} case(s) fixed, no regressions`;

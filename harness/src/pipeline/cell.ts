@@ -257,7 +257,7 @@ async function bootAndRun(
         return attempt === 1 ? 'retry' : 'done';
       }
       const r = run.output;
-      const parsed = casesFromOutput(prog.label, r.stdout, r.exitCode, r.timedOut);
+      const parsed = casesFromOutput(prog.label, r.stdout, r.exitCode, r.timedOut, r.stderr);
       const suiteRun: SuiteRun = { suite: prog.label, exitCode: r.exitCode, timedOut: r.timedOut, disconnected: r.disconnected, durationMs: r.durationMs, outputLog: rel(outLog), ktap: parsed.ktap, cases: parsed.cases };
       result.suites.push(suiteRun);
       if (r.timedOut) {

@@ -13,7 +13,7 @@ function outcomeOf(c: KtapCase): CaseOutcome {
   }
 }
 
-export function casesFromOutput(suite: string, stdout: string, exitCode: number | null, timedOut: boolean): { ktap: KtapDocument | null; cases: CaseResult[] } {
+export function casesFromOutput(suite: string, stdout: string, exitCode: number | null, timedOut: boolean, stderr = ''): { ktap: KtapDocument | null; cases: CaseResult[] } {
   const ktap = parseKtap(stdout);
   if (ktap.version !== null || ktap.cases.length > 0) {
     const cases = ktap.cases.map((c): CaseResult => ({
@@ -27,8 +27,10 @@ export function casesFromOutput(suite: string, stdout: string, exitCode: number 
     return { ktap, cases };
   }
   // A selftest that prints nothing proves nothing, whatever its exit code.
-  const silent = stdout.trim() === '';
+  const silent = stdout.trim() === '' && stderr.trim() === '';
   const outcome: CaseOutcome = timedOut || silent ? 'error' : exitCode === 0 ? 'pass' : exitCode === 4 ? 'skip' : 'fail';
-  const reason = timedOut ? 'timed out' : silent ? `printed nothing (exit ${exitCode})` : `exit ${exitCode}`;
+  // Programs without KTAP say why they failed on stderr: keep its last line as the reason.
+  const lastErr = stderr.trim().split('\n').filter(Boolean).pop();
+  const reason = timedOut ? 'timed out' : silent ? `printed nothing (exit ${exitCode})` : `exit ${exitCode}${exitCode !== 0 && lastErr ? `: ${lastErr.slice(0, 200)}` : ''}`;
   return { ktap: null, cases: [{ id: `${suite}/exit-code`, outcome, reason, metrics: {}, diagnostics: [] }] };
 }
