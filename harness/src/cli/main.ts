@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { configsDir, cacheDir } from '../util/paths.ts';
 import { describeError, exitCodeFor, EXIT, UserError } from '../errors.ts';
-import { plainReporter } from '../progress.ts';
+import { defaultReporter } from '../progress-tty.ts';
 import { installSignalHandlers, liveGroups } from '../exec/process-groups.ts';
 import type { Ctx } from '../stage.ts';
 import { commands } from './commands.ts';
@@ -44,7 +44,8 @@ export async function main(argv: string[]): Promise<number> {
     return command ? EXIT.validated : EXIT.usage;
   }
   const abort = new AbortController();
-  const ctx: Ctx = { cacheDir: cacheDir(), report: plainReporter(), signal: abort.signal };
+  const progress = defaultReporter();
+  const ctx: Ctx = { cacheDir: cacheDir(), report: progress.report, signal: abort.signal };
   installSignalHandlers(() => abort.abort());
   const handler = commands[command];
   if (!handler) {
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${describeError(err)}\n`);
     return exitCodeFor(err);
   } finally {
+    progress.stop();
     liveGroups.killAll();
   }
 }
