@@ -3,7 +3,7 @@
 // not have, or that does not compile here (generated headers, liburing, ...),
 // is skipped with a reason; only the machinery failing (make, the compiler
 // missing, a timeout) throws.
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { ArchProfile } from '../arch/profile.ts';
@@ -29,6 +29,12 @@ export interface CompilePlan {
   args: string[];
   /** Source files, relative to tools/testing/selftests. */
   sources: string[];
+  /**
+   * The program's own directory: the Makefiles compile from there, so
+   * __FILE__ is a bare file name (pagemap_ioctl.c creates __FILE__".tmp0"
+   * in its cwd; an absolute host path would not exist in the guest).
+   */
+  cwd: string;
 }
 
 /**
@@ -54,10 +60,10 @@ export function compilePlan(tree: string, headersDir: string, program: Kselftest
     ...(/\$\(TOOLS_INCLUDES\)/.test(makefile) ? ['-isystem', join(tree, 'tools', 'include', 'uapi')] : []),
     ...(program.cflags ?? []),
     '-o', output,
-    ...sources.map((s) => join(selftestsDir(tree), s)),
+    ...sources.map((s) => relative(join(selftestsDir(tree), dir), join(selftestsDir(tree), s))),
     ...(program.ldlibs ?? []),
   ];
-  return { args, sources };
+  return { args, sources, cwd: join(selftestsDir(tree), dir) };
 }
 
 /** The line of compiler output that says why it failed, with the tree path cut off. */
@@ -99,7 +105,7 @@ function binaryKey(source: KernelSource, arch: ArchProfile, program: KselftestPr
   const inputs = Object.fromEntries(closure.map((f) => [f, sha256(readFileSync(join(source.tree, f)))]));
   const flags = compilePlan(source.tree, headersDir, program, sources, '$OUT').args
     .map((a) => a.split(headersDir).join('$HEADERS').split(source.tree).join('$TREE'));
-  return hashValue({ what: 'kselftest-binary', v: 1, identity: source.identity, arch: arch.name, name: program.name, inputs, flags, compiler }).slice(0, 16);
+  return hashValue({ what: 'kselftest-binary', v: 2, identity: source.identity, arch: arch.name, name: program.name, inputs, flags, compiler }).slice(0, 16);
 }
 
 async function compileInto(
@@ -109,7 +115,7 @@ async function compileInto(
   await writeDirAtomically(dir, async (tmp) => {
     const tmpOut = join(tmp, program.name);
     const plan = compilePlan(source.tree, headersDir, program, sources, tmpOut);
-    const r = await run(cc, plan.args, { cwd: tmp, logPath, timeoutMs: COMPILE_TIMEOUT_MS });
+    const r = await run(cc, plan.args, { cwd: plan.cwd, logPath, timeoutMs: COMPILE_TIMEOUT_MS });
     if (r.timedOut) {
       throw new InfraError('KSELFTEST_COMPILE_TIMEOUT', `${cc} timed out after ${COMPILE_TIMEOUT_MS / 1000} s building ${program.name} for ${arch.name}`, { stage: 'selftest-build', logPath });
     }

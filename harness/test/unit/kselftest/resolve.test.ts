@@ -75,8 +75,10 @@ describe('kselftest sources', () => {
   it('mirrors the program directory Makefile: TOOLS_INCLUDES and -U_FORTIFY_SOURCE only where it uses them', () => {
     const old = fakeTree({ [`${ST}/vm/Makefile`]: 'CFLAGS = -Wall -I $(top_srcdir) $(EXTRA_CFLAGS) $(KHDR_INCLUDES)\n' });
     const p: KselftestProgram = { name: 'x', sources: [], args: [], timeoutMs: 1000, cflags: ['-DX'], ldlibs: ['-lrt'] };
-    const a = compilePlan(old, '/h', p, ['vm/x.c'], '/out/x').args;
-    assert.deepEqual(a, ['-static', '-O2', '-pthread', '-Wall', '-I', old, '-isystem', '/h/usr/include', '-DX', '-o', '/out/x', join(old, ST, 'vm/x.c'), '-lrt']);
+    const plan = compilePlan(old, '/h', p, ['vm/x.c'], '/out/x');
+    // Compiled from the program's directory with a relative source, as the Makefiles do (so __FILE__ is "x.c").
+    assert.deepEqual(plan.args, ['-static', '-O2', '-pthread', '-Wall', '-I', old, '-isystem', '/h/usr/include', '-DX', '-o', '/out/x', 'x.c', '-lrt']);
+    assert.equal(plan.cwd, join(old, ST, 'vm'));
     const nu = fakeTree({ [`${ST}/mm/Makefile`]: 'CFLAGS = -Wall -O2 -I $(top_srcdir) $(EXTRA_CFLAGS) $(KHDR_INCLUDES) $(TOOLS_INCLUDES)\nCFLAGS += -U_FORTIFY_SOURCE\n' });
     const b = compilePlan(nu, '/h', p, ['mm/x.c'], '/out/x').args;
     assert.ok(b.includes('-U_FORTIFY_SOURCE'));
