@@ -427,7 +427,7 @@ a { color: #0969da; }
 table.matrix { border-collapse: separate; border-spacing: 3px; }
 table.matrix thead th { position: sticky; top: 0; background: var(--bg); z-index: 1; vertical-align: top; }
 table.matrix thead th.case { vertical-align: bottom; }
-table.matrix th.case { text-align: left; font-weight: normal; font-size: 13px; padding: 4px 10px 4px 0; white-space: nowrap; }
+table.matrix th.case { text-align: left; font-weight: normal; font-size: 13px; padding: 4px 10px 4px 0; white-space: normal; max-width: 34em; overflow-wrap: anywhere; }
 table.matrix thead th.case { color: var(--muted); }
 th.col { min-width: 150px; width: 180px; padding: 4px 6px 6px; text-align: center; font-weight: normal; }
 table.matrix tbody tr:hover th.case { background: #fff8c5; }
