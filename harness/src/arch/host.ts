@@ -5,6 +5,7 @@ import { machine } from 'node:os';
 import { closeSync, constants, openSync } from 'node:fs';
 import type { Accel, ArchProfile } from './profile.ts';
 import { run } from '../exec/run.ts';
+import { InfraError } from '../errors.ts';
 
 export function isNative(arch: ArchProfile): boolean {
   return machine() === arch.unameMachine;
@@ -59,7 +60,6 @@ export async function chooseAccel(arch: ArchProfile, policy: AccelPolicy): Promi
   const kvm = await kvmStatus(arch);
   if (policy === 'kvm') {
     if (!kvm.usable) {
-      const { InfraError } = await import('../errors.ts');
       throw new InfraError('KVM_UNUSABLE', `--accel kvm requested for ${arch.name} but KVM is not usable: ${kvm.reason}`, {
         stage: 'boot', hint: 'use --accel auto or tcg, or run on a host with working /dev/kvm',
       });

@@ -11,9 +11,9 @@ import { InfraError } from '../errors.ts';
 import { GuestSsh } from '../ssh/client.ts';
 import { freeLoopbackPort } from './free-port.ts';
 import { qemuArgv } from './qemu-argv.ts';
+import { findPanic } from '../parse/console.ts';
 
 export const SSHD_READY_LINE = 'kvmatrix: sshd started';
-const PANIC_RE = /Kernel panic - not syncing[^\n]*/;
 
 export interface BootRequest {
   arch: ArchProfile;
@@ -109,7 +109,7 @@ async function bootOnce(req: BootRequest, timeoutMs: number): Promise<Vm> {
           sshdStarted = true;
           toSshdMs = Date.now() - started;
         }
-        if (panicAt === null && PANIC_RE.test(line)) panicAt = Date.now();
+        if (panicAt === null && findPanic(line)) panicAt = Date.now();
       }
     },
   });
@@ -126,14 +126,13 @@ async function bootOnce(req: BootRequest, timeoutMs: number): Promise<Vm> {
       if (!qemu.isRunning()) {
         const r = await qemu.exited;
         if (/Could not set up host forwarding rule/.test(consoleText)) await fail('BOOT_PORT_TAKEN', `port ${port} was taken before qemu bound it`);
-        const panic = PANIC_RE.exec(consoleText);
-        if (panic) await fail('BOOT_PANIC', `boot-failed: kernel panic: ${panic[0]}`);
+        const panic = findPanic(consoleText);
+        if (panic) await fail('BOOT_PANIC', `boot-failed: kernel panic: ${panic}`);
         await fail('BOOT_QEMU_EXITED', `qemu exited during boot (exit ${r.exitCode ?? r.signal}) before the guest's sshd answered`,
           'read the console log; a missing -kernel/-initrd or a bad machine option shows there');
       }
       if (panicAt !== null && Date.now() - panicAt > 1000) {
-        const panic = PANIC_RE.exec(consoleText);
-        await fail('BOOT_PANIC', `boot-failed: kernel panic: ${panic?.[0] ?? ''}`);
+        await fail('BOOT_PANIC', `boot-failed: kernel panic: ${findPanic(consoleText) ?? ''}`);
       }
       if (Date.now() > deadline) {
         await fail('BOOT_TIMEOUT', `guest did not answer SSH within ${(timeoutMs / 1000).toFixed(0)} s (${sshdStarted ? 'init reported sshd started' : `no "${SSHD_READY_LINE}" line on the console`})`,

@@ -9,7 +9,7 @@ import type { ArchProfile } from '../arch/profile.ts';
 import { crossPrefix } from '../arch/host.ts';
 import { run, type RunResult } from '../exec/run.ts';
 import { InfraError, UserError } from '../errors.ts';
-import { tailFile } from '../util/fs.ts';
+import { tailFile, writeFileAtomically } from '../util/fs.ts';
 import { parseKconfig, missingOptions } from '../parse/kconfig.ts';
 import type { Fragment } from './fragments.ts';
 
@@ -61,8 +61,7 @@ export async function configure(req: KbuildRequest, configKey: string): Promise<
   if (r.exitCode !== 0) buildFailed('CONFIG_FAILED', 'make olddefconfig', req, r);
   const text = await readFile(dotConfig, 'utf8');
   verifyConfig(req.fragments, text, dotConfig);
-  const { writeFile } = await import('node:fs/promises');
-  await writeFile(stamp, configKey);
+  await writeFileAtomically(stamp, configKey);
   return text;
 }
 

@@ -4,7 +4,8 @@
 //    fresh cache dir (same machine, same run), and the ratio;
 //  - a fully cached lookup of the same build (target < 1 s);
 //  - a warm rerun of a matrix: wall time and the share outside boot+guest.
-import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { writeFileAtomically } from '../util/fs.ts';
 import { join } from 'node:path';
 import { cpus, machine, tmpdir } from 'node:os';
 import { UserError, EXIT } from '../errors.ts';
@@ -83,8 +84,8 @@ export async function benchCommand(c: CliContext): Promise<number> {
   await mkdir(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const text = `${JSON.stringify(out, null, 2)}\n`;
-  await writeFile(join(dir, `${stamp}.json`), text);
-  await writeFile(join(dir, 'latest.json'), text);
+  await writeFileAtomically(join(dir, `${stamp}.json`), text);
+  await writeFileAtomically(join(dir, 'latest.json'), text);
   process.stdout.write(text);
   return EXIT.validated;
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { UserError, EXIT } from '../errors.ts';
 import { loadMatrixConfig } from '../matrix/config.ts';
 import { bootCell } from '../pipeline/boot-cell.ts';
-import { shellQuote } from '../ssh/client.ts';
+import { shellQuote } from '../util/shell-quote.ts';
 import { configPath, parseOrThrow, type CliContext } from './main.ts';
 import { provisionFor } from './commands.ts';
 

@@ -5,12 +5,14 @@ import { execa, type ResultPromise } from 'execa';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { liveGroups } from './process-groups.ts';
+import { shellQuote } from '../util/shell-quote.ts';
 
 export interface RunOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
   /** Append the command line and all output here. */
   logPath?: string;
+  /** Every command is bounded: DEFAULT_TIMEOUT_MS unless the caller knows better. */
   timeoutMs?: number;
   input?: string | Buffer;
   /** Called with output chunks as they arrive (progress display). */
@@ -32,10 +34,12 @@ export interface RunResult {
   durationMs: number;
 }
 
+/** The bound for a command whose caller gave none (long builds pass their own). */
+export const DEFAULT_TIMEOUT_MS = 30 * 60_000;
+
 /** POSIX-shell escaping for logs only: we never run shell strings. */
 export function escapeCommand(file: string, args: readonly string[]): string {
-  const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return [file, ...args].map(q).join(' ');
+  return [file, ...args].map(shellQuote).join(' ');
 }
 
 function log(logPath: string | undefined, text: string): void {
@@ -69,13 +73,10 @@ export async function run(file: string, args: readonly string[], opts: RunOption
   const group = child.pid;
   if (group !== undefined) liveGroups.add(group);
   let timedOut = false;
-  let timer: NodeJS.Timeout | undefined;
-  if (opts.timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      timedOut = true;
-      if (group !== undefined) liveGroups.kill(group);
-    }, opts.timeoutMs);
-  }
+  const timer = setTimeout(() => {
+    timedOut = true;
+    if (group !== undefined) liveGroups.kill(group);
+  }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const forward = (chunk: Buffer | string) => {
     const text = chunk.toString();
     log(opts.logPath, text);
@@ -95,7 +96,7 @@ export async function run(file: string, args: readonly string[], opts: RunOption
       durationMs: Date.now() - started,
     };
   } finally {
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
     if (group !== undefined) liveGroups.reap(group);
     log(opts.logPath, `[${timedOut ? 'timed out' : 'exited'} after ${Date.now() - started} ms]\n`);
   }

@@ -1,7 +1,8 @@
 // SSH keys live in the cache, never in results or git: a client key for the
 // harness and a host key baked into every guest image, so the host key can be
 // pinned instead of ignored.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../util/fs.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
@@ -30,8 +31,9 @@ export async function ensureKeys(cacheDir: string): Promise<GuestKeys> {
     const hostKeyPath = join(dir, 'host_ed25519.dropbear');
     if (!existsSync(clientPath) || !existsSync(`${clientPath}.pub`)) {
       const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'kvmatrix' });
-      await writeFile(clientPath, pair.private, { mode: 0o600 });
-      await writeFile(`${clientPath}.pub`, `${pair.public}\n`, { mode: 0o600 });
+      // Public half first: the private file's presence is what marks the pair complete.
+      await writeFileAtomically(`${clientPath}.pub`, `${pair.public}\n`, 0o600);
+      await writeFileAtomically(clientPath, pair.private, 0o600);
     }
     if (!existsSync(hostKeyPath) || !existsSync(`${hostKeyPath}.pub`)) {
       const gen = await run('dropbearkey', ['-t', 'ed25519', '-f', hostKeyPath]);
@@ -43,7 +45,7 @@ export async function ensureKeys(cacheDir: string): Promise<GuestKeys> {
       const pub = await run('dropbearkey', ['-y', '-f', hostKeyPath]);
       const line = pub.stdout.split('\n').find((l) => l.startsWith('ssh-ed25519 '));
       if (!line) throw new InfraError('HOSTKEY_GEN', 'dropbearkey -y printed no ssh-ed25519 line', { stage: 'image' });
-      await writeFile(`${hostKeyPath}.pub`, `${line.trim()}\n`, { mode: 0o600 });
+      await writeFileAtomically(`${hostKeyPath}.pub`, `${line.trim()}\n`, 0o600);
     }
     await chmod(clientPath, 0o600);
     await chmod(hostKeyPath, 0o600);

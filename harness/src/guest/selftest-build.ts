@@ -1,6 +1,6 @@
 // Build a C selftest statically for an arch (cross compiler when not native),
 // cached by a hash of its sources, flags and compiler version.
-import { readdir, readFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, mkdir, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ArchProfile } from '../arch/profile.ts';
@@ -43,7 +43,6 @@ export async function buildSelftest(cacheDir: string, arch: ArchProfile, mainSou
       stage: 'selftest-build', logPath, logTail: tailFile(logPath, 40),
     });
   }
-  const { rename } = await import('node:fs/promises');
   await rename(tmp, out);
   return { path: out, key, name };
 }

@@ -3,7 +3,7 @@
 // each cell's result as it finishes, then compare and render reports.
 import { cpus, freemem, machine, totalmem } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Ctx } from '../stage.ts';
 import type { AccelPolicy } from '../arch/host.ts';
@@ -137,7 +137,7 @@ export async function runMatrix(ctx: Ctx, req: MatrixRunRequest): Promise<{ runD
   if (!resumed) await rm(join(dir, 'cells'), { recursive: true, force: true });
   await mkdir(join(dir, 'cells'), { recursive: true });
   await writeFileAtomically(join(dir, 'run.json'), JSON.stringify(state, null, 2));
-  await writeFile(join(dir, 'config.yaml'), readFileSync(cfg.file));
+  await writeFileAtomically(join(dir, 'config.yaml'), readFileSync(cfg.file));
   if (!req.outDir) {
     const latest = join(resultsRoot(), 'latest');
     await rm(latest, { force: true });

@@ -2,12 +2,14 @@
 // always give the same cells per shard. Cells that share a (kernel, arch)
 // build tree stay together so a patched build reuses its base build.
 import type { CellPlan } from './config.ts';
+import { getArch } from '../arch/profile.ts';
 
 /** Rough relative costs: a cold build dominates; cross-arch guests boot slower under TCG. */
 export function estimateCost(group: CellPlan[], hostMachine: string): number {
   const first = group[0];
   if (!first) return 0;
-  const crossArch = !(first.arch === 'x86_64' && hostMachine === 'x86_64') && !(first.arch === 'arm64' && hostMachine === 'aarch64');
+  // Native or emulated comes from the arch profile, like everything arch-specific.
+  const crossArch = getArch(first.arch).unameMachine !== hostMachine;
   const build = crossArch ? 1.3 : 1;
   // One cold build per group plus a small incremental build and a boot per extra variant.
   return build * 10 + group.length * (crossArch ? 1.5 : 1);

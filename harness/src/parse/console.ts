@@ -89,6 +89,14 @@ const INIT = /^(?:Run \S+ as init process|Freeing unused kernel)/;
 const VERSION = /^Linux version \S/;
 const PANIC = /^Kernel panic - not syncing/;
 
+/**
+ * The panic message anywhere in raw console text (timestamps and all), for
+ * callers watching a live console: boot readiness and a guest lost mid-test.
+ */
+export function findPanic(text: string): string | null {
+  return /Kernel panic - not syncing[^\n]*/.exec(text)?.[0] ?? null;
+}
+
 export function detectBootMarkers(text: string): BootMarkers {
   const markers: BootMarkers = { reachedInit: false, kernelVersionLine: null, panicLine: null };
   splitLines(text).forEach((raw, i) => {

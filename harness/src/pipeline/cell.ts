@@ -3,7 +3,7 @@
 // The cell's raw records (build log, console, suite output) are kept in its
 // directory so the verdict can be re-derived offline.
 import { join, relative } from 'node:path';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { getArch, type ArchProfile } from '../arch/profile.ts';
 import { chooseAccel, type AccelPolicy } from '../arch/host.ts';
 import { KvmatrixError, InfraError, type StageName } from '../errors.ts';
@@ -18,8 +18,8 @@ import { buildKernel } from '../build/build-kernel.ts';
 import { buildGuestImage } from '../guest/image.ts';
 import { buildSelftest } from '../guest/selftest-build.ts';
 import { bootVm, type Vm } from '../boot/vm.ts';
-import { scanConsole } from '../parse/console.ts';
-import { shellQuote } from '../ssh/client.ts';
+import { findPanic, scanConsole } from '../parse/console.ts';
+import { shellQuote } from '../util/shell-quote.ts';
 import { casesFromOutput } from './suites.ts';
 import { qemuVersion } from './qemu-version.ts';
 import { writeFileAtomically } from '../util/fs.ts';
@@ -168,7 +168,6 @@ export async function runCell(parent: Ctx, req: CellRequest): Promise<CellResult
   }
   result.kernel.release = build.meta.release;
   result.build = { key: build.key, cached: build.cached, durationMs: build.meta.durationMs, incremental: build.meta.incremental, compiledObjects: build.meta.compiledObjects.length, configSha256: build.meta.configSha256 };
-  const { copyFile } = await import('node:fs/promises');
   await copyFile(join(build.dir, 'config'), join(dir, 'kernel.config'));
   // A cached build still leaves its log with the cell: every verdict keeps its evidence.
   if (build.cached) await copyFile(join(build.dir, 'build.log'), buildLog);
@@ -246,7 +245,7 @@ async function bootAndRun(
         await vm!.ssh.upload(prog.path, remote);
         const command = [remote, ...prog.args].map(shellQuote).join(' ');
         const r = await vm!.ssh.exec(command, { timeoutMs: prog.timeoutMs });
-        await writeFile(outLog, setupLog + r.stdout + (r.stderr ? `\n--- stderr ---\n${r.stderr}` : ''));
+        await writeFileAtomically(outLog, setupLog + r.stdout + (r.stderr ? `\n--- stderr ---\n${r.stderr}` : ''));
         return r;
       }, outLog);
       result.stages.push({ stage: 'run', status: run.status, durationMs: run.durationMs, log: rel(outLog) });
@@ -273,10 +272,10 @@ async function bootAndRun(
       if (r.disconnected) {
         // Give the console a moment: a panic is printed before qemu exits.
         await Promise.race([vm.qemu.exited, new Promise((res) => setTimeout(res, 1000))]);
-        const panic = /Kernel panic - not syncing[^\n]*/.exec(vm.console());
+        const panic = findPanic(vm.console());
         if (panic) {
           result.state = 'crashed';
-          result.error = { kind: 'user', code: 'KERNEL_PANIC', stage: 'run', message: `guest kernel panicked while ${prog.label} ran: ${panic[0]}`, logTail: vm.consoleTail(40) };
+          result.error = { kind: 'user', code: 'KERNEL_PANIC', stage: 'run', message: `guest kernel panicked while ${prog.label} ran: ${panic}`, logTail: vm.consoleTail(40) };
           return 'done';
         }
         result.state = 'infra-error';
@@ -288,7 +287,6 @@ async function bootAndRun(
     return 'done';
   } finally {
     if (vm) await vm.shutdown();
-    const { readFile } = await import('node:fs/promises');
     const text = await readFile(consoleLog, 'utf8').catch(() => '');
     result.console.findings = scanConsole(text);
   }

@@ -4,6 +4,7 @@ import { Client, type ClientChannel } from 'ssh2';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { InfraError } from '../errors.ts';
+import { shellQuote } from '../util/shell-quote.ts';
 
 export interface SshTarget {
   port: number;
@@ -138,8 +139,4 @@ export class GuestSsh {
   close(): void {
     this.client.end();
   }
-}
-
-export function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, readFile, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, readFile, stat, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -22,7 +22,6 @@ export async function writeDirAtomically(finalDir: string, fill: (tmpDir: string
 }
 
 export async function writeFileAtomically(path: string, data: string | Buffer, mode?: number): Promise<void> {
-  const { writeFile } = await import('node:fs/promises');
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await writeFile(tmp, data, mode === undefined ? undefined : { mode });

@@ -8,7 +8,8 @@ import { spawnLongLived, type RunResult } from '../../src/exec/run.ts';
 import { repoRoot } from '../../src/util/paths.ts';
 import type { RunSummary } from '../../src/results/types.ts';
 
-export const CLI = join(repoRoot, 'harness', 'bin', 'kvmatrix.js');
+export { CLI } from '../e2e/helpers.ts';
+import { CLI } from '../e2e/helpers.ts';
 export const FIXTURES = join(repoRoot, 'harness', 'test', 'fixtures', 'faults');
 
 export interface FaultSuite {

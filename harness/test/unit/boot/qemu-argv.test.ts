@@ -38,6 +38,11 @@ describe('qemuArgv', () => {
   });
 
   it('appends extra kernel command line words as separate words, never a shell string', () => {
-    assert.equal(kernelCmdline(getArch('x86_64'), ['init=/nope; rm -rf /']), 'console=ttyS0 panic=-1 random.trust_cpu=on printk.time=1 init=/nope; rm -rf /');
+    const extra = 'init=/nope; rm -rf /';
+    assert.equal(kernelCmdline(getArch('x86_64'), [extra]), `console=ttyS0 panic=-1 random.trust_cpu=on printk.time=1 ${extra}`);
+    // In the argv the whole command line is one element, handed to qemu as is (no shell in between).
+    const { args } = qemuArgv({ arch: getArch('x86_64'), accel: 'tcg', kernelImage: '/k', initrd: '/i', sshPort: 3, extraCmdline: [extra] });
+    assert.deepEqual(args.filter((a) => a.includes('rm -rf')), [args[args.indexOf('-append') + 1]]);
+    assert.ok(args[args.indexOf('-append') + 1]?.endsWith(extra));
   });
 });
