@@ -135,7 +135,13 @@ async function bootOnce(req: BootRequest, timeoutMs: number): Promise<Vm> {
         await fail('BOOT_PANIC', `boot-failed: kernel panic: ${findPanic(consoleText) ?? ''}`);
       }
       if (Date.now() > deadline) {
-        await fail('BOOT_TIMEOUT', `guest did not answer SSH within ${(timeoutMs / 1000).toFixed(0)} s (${sshdStarted ? 'init reported sshd started' : `no "${SSHD_READY_LINE}" line on the console`})`,
+        // The guest's init said sshd is up, yet no handshake: our side (slirp, ssh2, keys) failed.
+        if (sshdStarted) {
+          await fail('SSH_TIMEOUT', `the guest's init reported sshd started, but SSH did not answer within ${(timeoutMs / 1000).toFixed(0)} s`,
+            'the console shows a healthy guest: check the host port forwarding and the SSH keys in the cache');
+        }
+        // Never got as far as init starting sshd: the kernel under test hung (or is too slow for this timeout).
+        await fail('BOOT_TIMEOUT', `the kernel did not get to "${SSHD_READY_LINE}" within ${(timeoutMs / 1000).toFixed(0)} s`,
           'the console log shows how far boot got; raise bootTimeoutMs in the arch profile for slow hosts');
       }
       if (!sshdStarted) {

@@ -4,8 +4,9 @@ import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { RunSummary } from '../results/types.ts';
 import { readJson } from '../util/fs.ts';
-import { loadCellResults, summarize, harnessVersion, orderCells } from '../matrix/run.ts';
-import { loadMatrixConfig, planCells } from '../matrix/config.ts';
+import { loadCellResults, summarize, harnessVersion, orderCells, plannedCells, type RunState } from '../matrix/run.ts';
+import { filterCells, loadMatrixConfig, planCells, type MatrixConfig } from '../matrix/config.ts';
+import type { PlannedCell } from '../results/types.ts';
 import { writeReports } from '../report/write.ts';
 import { parseOrThrow, type CliContext } from './main.ts';
 
@@ -15,12 +16,15 @@ export async function reportCommand(c: CliContext): Promise<number> {
   const dir = positionals[0] ? resolve(positionals[0]) : undefined;
   if (!dir || !existsSync(join(dir, 'cells'))) throw new UserError('USAGE', `report needs a run directory with cells/ (got ${dir ?? 'nothing'})`);
   const prev = await readJson<RunSummary>(join(dir, 'results.json'));
+  const state = await readJson<RunState>(join(dir, 'run.json'));
   const cfg = existsSync(join(dir, 'config.yaml')) ? loadMatrixConfig(join(dir, 'config.yaml')) : null;
   const loaded = await loadCellResults(dir);
+  // What the run had to produce: recorded when it started (an interrupted run too), else re-planned from its config.
+  const plan = state?.plan ?? prev?.plan ?? (cfg ? plannedCells(filterCells(cfg, planCells(cfg), state?.filter ?? {})) : loaded.map(asPlanned));
   const cells = cfg ? orderCells(loaded, planCells(cfg)) : loaded;
   const summary = await summarize(
     cfg ? { ...cfg, file: prev?.config.file ?? cfg.file } : { file: prev?.config.file ?? '?', name: prev?.config.name ?? '?', sha256: prev?.config.sha256 ?? '?', expectations: [], variants: [] },
-    cells, prev?.runId ?? dir.split('/').pop() ?? 'run', prev?.startedAt ?? new Date().toISOString(), prev?.complete ?? true, prev?.shard ?? null);
+    plan, cells, prev?.runId ?? dir.split('/').pop() ?? 'run', prev?.startedAt ?? new Date().toISOString(), prev?.shard ?? state?.shard ?? null, state?.filter ?? prev?.filter ?? {});
   await writeReports(dir, summary);
   process.stdout.write(`${await readFile(join(dir, 'matrix.md'), 'utf8')}\n`);
   return summary.overall.exitCode;
@@ -55,13 +59,25 @@ export async function mergeCommand(c: CliContext): Promise<number> {
   if (existsSync(join(runs[0]!.dir, 'config.yaml'))) await cp(join(runs[0]!.dir, 'config.yaml'), join(out, 'config.yaml'));
   const cfg = existsSync(join(out, 'config.yaml')) ? loadMatrixConfig(join(out, 'config.yaml')) : null;
   const loaded = await loadCellResults(out);
-  // Same cell order as a single run of the config.
+  // Same cell order as a single run of the config, and the same plan: a missing shard leaves the merge INCOMPLETE.
   const cells = cfg ? orderCells(loaded, planCells(cfg)) : loaded;
+  const plan = cfg ? unshardedPlan(cfg, runs.map((r) => r.summary)) : runs.flatMap((r) => r.summary.plan ?? r.summary.cells.map(asPlanned));
   const summary = await summarize(
     cfg ? { ...cfg, file: first.config.file, sha256: first.config.sha256 } : { file: first.config.file, name: first.config.name, sha256: first.config.sha256, expectations: [], variants: [] },
-    cells, `merged-${first.runId}`, first.startedAt, runs.every((r) => r.summary.complete), null);
+    plan, cells, `merged-${first.runId}`, first.startedAt, null, first.filter ?? {});
   if (summary.harnessVersion !== harnessVersion()) c.ctx.report({ kind: 'warn', text: `merging results of kvmatrix ${first.harnessVersion} with ${harnessVersion()}` });
   await writeReports(out, summary);
   process.stdout.write(`${await readFile(join(out, 'matrix.md'), 'utf8')}\n`);
   return summary.overall.exitCode;
+}
+
+function asPlanned(c: { id: string; kernel: { id: string }; arch: string; variant: { name: string }; repeat: number }): PlannedCell {
+  return { id: c.id, kernel: c.kernel.id, arch: c.arch, variant: c.variant.name, repeat: c.repeat };
+}
+
+/** Every cell of the shards' common selection, without sharding: what the merged run must hold. */
+function unshardedPlan(cfg: MatrixConfig, shards: RunSummary[]): PlannedCell[] {
+  const filters = new Set(shards.map((s) => JSON.stringify(s.filter ?? {})));
+  if (filters.size > 1) throw new UserError('MERGE_MISMATCH', `the shards were run with different --kernel/--arch/--variant selections (${[...filters].join(' vs ')}): they are not parts of one run`);
+  return plannedCells(filterCells(cfg, planCells(cfg), shards[0]?.filter ?? {}));
 }

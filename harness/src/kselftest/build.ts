@@ -134,17 +134,20 @@ async function compileInto(
   });
 }
 
-interface Planned {
+export interface PlannedKselftest {
   program: KselftestProgram;
   sources: string[];
 }
 
-export async function buildKselftests(
-  cacheDir: string, source: KernelSource, arch: ArchProfile, programs: KselftestProgram[], logPath: string,
-): Promise<{ built: BuiltKselftest[]; skipped: SkippedKselftest[] }> {
-  const built: BuiltKselftest[] = [];
+/**
+ * Which catalog programs this tree and arch get: the ones that apply and
+ * whose sources exist are planned; the rest are skipped with the reason.
+ * Cheap (stat calls only), so the pipeline knows every program before the
+ * compiler runs and can report each one even when the build fails.
+ */
+export function planKselftests(source: KernelSource, arch: ArchProfile, programs: KselftestProgram[]): { planned: PlannedKselftest[]; skipped: SkippedKselftest[] } {
+  const planned: PlannedKselftest[] = [];
   const skipped: SkippedKselftest[] = [];
-  const planned: Planned[] = [];
   for (const program of programs) {
     const na = notApplicable(program, source.kernelVersion, arch);
     if (na) {
@@ -155,6 +158,19 @@ export async function buildKselftests(
     if (!r.ok) skipped.push({ name: program.name, reason: r.reason });
     else planned.push({ program, sources: r.sources });
   }
+  return { planned, skipped };
+}
+
+/**
+ * Compile the planned programs (uapi headers first). A program that does not
+ * compile in this tree is skipped with the compiler's reason; the machinery
+ * failing (headers_install, a missing compiler, a timeout) throws.
+ */
+export async function compileKselftests(
+  cacheDir: string, source: KernelSource, arch: ArchProfile, planned: PlannedKselftest[], logPath: string,
+): Promise<{ built: BuiltKselftest[]; skipped: SkippedKselftest[] }> {
+  const built: BuiltKselftest[] = [];
+  const skipped: SkippedKselftest[] = [];
   if (planned.length === 0) return { built, skipped };
 
   const compiler = await compilerVersion(arch); // fails fast when the (cross) compiler is missing
@@ -182,4 +198,13 @@ export async function buildKselftests(
     built.push(entry);
   }
   return { built, skipped };
+}
+
+/** Plan and compile in one go (tests and tools that need no per-program accounting). */
+export async function buildKselftests(
+  cacheDir: string, source: KernelSource, arch: ArchProfile, programs: KselftestProgram[], logPath: string,
+): Promise<{ built: BuiltKselftest[]; skipped: SkippedKselftest[] }> {
+  const plan = planKselftests(source, arch, programs);
+  const compiled = await compileKselftests(cacheDir, source, arch, plan.planned, logPath);
+  return { built: compiled.built, skipped: [...plan.skipped, ...compiled.skipped] };
 }

@@ -28,15 +28,26 @@ export type SuiteEntry =
   /** The kernel's own selftests, built from the tree under test (catalog: configs/kselftests/*.yaml). */
   | { name: string; kind: 'kselftest'; catalog: string; only?: string[]; args: string[]; timeoutMs: number };
 
+/** What a case may be expected to give. */
+export const CASE_EXPECTS = ['pass', 'fail', 'skip', 'crashed'] as const;
+/** What a whole cell may be expected to end as (e.g. the as-posted email: patch-failed). */
+export const STATE_EXPECTS = ['ok', 'patch-failed', 'build-failed', 'boot-failed', 'timeout'] as const;
+export type CaseExpect = (typeof CASE_EXPECTS)[number];
+export type StateExpect = (typeof STATE_EXPECTS)[number];
+
+export function isStateExpect(e: string): e is StateExpect {
+  return (STATE_EXPECTS as readonly string[]).includes(e);
+}
+
 export interface Expectation {
-  /** Case ids ("suite/case"); `*` matches within a name. */
-  cases: string[];
+  /** Case ids ("suite/case"); `*` matches within a name. Required for case outcomes, absent for cell states. */
+  cases?: string[];
   /** Semver-ish range on the kernel version, e.g. ">=5.19 <6.3". */
   versions?: string;
   kernels?: string[];
   arches?: string[];
   variants?: string[];
-  expect: 'pass' | 'fail' | 'skip';
+  expect: CaseExpect | StateExpect;
   note?: string;
 }
 
@@ -113,14 +124,18 @@ export const matrixSchema = {
     expectations: {
       type: 'array', default: [],
       items: {
-        type: 'object', additionalProperties: false, required: ['cases', 'expect'],
+        type: 'object', additionalProperties: false, required: ['expect'],
+        // Case outcomes need the cases they talk about; cell states are about whole cells.
+        if: { properties: { expect: { enum: [...CASE_EXPECTS] } } },
+        then: { required: ['cases'] },
+        else: { not: { required: ['cases'] } },
         properties: {
           cases: { type: 'array', minItems: 1, items: { type: 'string' } },
           versions: { type: 'string', pattern: '^\\s*([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2}(\\s+([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2})*\\s*$' },
           kernels: { type: 'array', items: { type: 'string' } },
           arches: { type: 'array', items: { type: 'string' } },
           variants: { type: 'array', items: { type: 'string' } },
-          expect: { enum: ['pass', 'fail', 'skip'] },
+          expect: { enum: [...CASE_EXPECTS, ...STATE_EXPECTS] },
           note: { type: 'string' },
         },
       },

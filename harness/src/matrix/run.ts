@@ -11,7 +11,7 @@ import { getArch } from '../arch/profile.ts';
 import { filterCells, planCells, type CellFilter, type CellPlan, type MatrixConfig } from './config.ts';
 import { shardCells } from './shard.ts';
 import { cellDirName, runCell } from '../pipeline/cell.ts';
-import { RESULTS_SCHEMA, type CellResult, type RunSummary } from '../results/types.ts';
+import { RESULTS_SCHEMA, type CellResult, type PlannedCell, type RunSummary } from '../results/types.ts';
 import { compare, overallVerdict } from '../compare/verdict.ts';
 import { readJson, writeFileAtomically } from '../util/fs.ts';
 import { resultsRoot, repoRoot } from '../util/paths.ts';
@@ -40,13 +40,15 @@ export function defaultJobs(): number {
   return Math.max(1, Math.min(cpus().length, byMem, 4));
 }
 
-interface RunState {
+export interface RunState {
   runId: string;
   configSha256: string;
   filter: CellFilter;
   shard: { index: number; count: number } | null;
   complete: boolean;
   startedAt: string;
+  /** Every cell this run must produce, written before the first one starts: `report` on an interrupted run knows what is missing. */
+  plan?: PlannedCell[];
 }
 
 function newRunId(cfg: MatrixConfig): string {
@@ -107,10 +109,24 @@ export function orderCells(cells: CellResult[], plan: CellPlan[]): CellResult[] 
   return [...cells].sort((a, b) => (idx.get(a.id) ?? 1e9) - (idx.get(b.id) ?? 1e9) || (a.id < b.id ? -1 : 1));
 }
 
-export async function summarize(config: Pick<MatrixConfig, 'file' | 'name' | 'sha256' | 'expectations' | 'variants'>, cells: CellResult[], runId: string, startedAt: string, complete: boolean, shard: RunSummary['shard']): Promise<RunSummary> {
-  const matrix = compare({ cells, expectations: config.expectations, variants: config.variants.map((v) => v.name) });
+/** The plan as the record keeps it: what each cell is, without the config objects. */
+export function plannedCells(plans: readonly CellPlan[]): PlannedCell[] {
+  return plans.map((p) => ({ id: p.id, kernel: p.kernel.id, arch: p.arch, variant: p.variant.name, repeat: p.repeat }));
+}
+
+/**
+ * The run's record: the comparison of what is there against everything that
+ * was planned. `complete` only when every planned cell has a result.
+ */
+export async function summarize(
+  config: Pick<MatrixConfig, 'file' | 'name' | 'sha256' | 'expectations' | 'variants'>,
+  plan: readonly PlannedCell[], cells: CellResult[], runId: string, startedAt: string, shard: RunSummary['shard'], filter: CellFilter = {},
+): Promise<RunSummary> {
+  const matrix = compare({ plan, cells, expectations: config.expectations, variants: config.variants.map((v) => v.name) });
   const qemu: Record<string, string> = {};
   for (const c of cells) if (c.qemuVersion) qemu[c.arch] = c.qemuVersion;
+  const have = new Set(cells.map((c) => c.id));
+  const complete = plan.every((p) => have.has(p.id));
   return {
     schema: RESULTS_SCHEMA,
     harnessVersion: harnessVersion(),
@@ -121,9 +137,11 @@ export async function summarize(config: Pick<MatrixConfig, 'file' | 'name' | 'sh
     finishedAt: complete ? new Date().toISOString() : null,
     complete,
     shard,
+    filter,
+    plan: [...plan],
     cells,
     matrix,
-    overall: overallVerdict(matrix, cells),
+    overall: overallVerdict(matrix, plan, cells),
   };
 }
 
@@ -133,6 +151,7 @@ export async function runMatrix(ctx: Ctx, req: MatrixRunRequest): Promise<{ runD
   for (const a of new Set(cells.map((c) => c.arch))) getArch(a); // unknown arch: fail before any work
   if (req.shard) cells = shardCells(cells, req.shard.index, req.shard.count, machine());
   const { dir, state, resumed } = await chooseRunDir(req);
+  state.plan = plannedCells(cells);
   // A fresh run in a reused --out dir must not inherit old cells.
   if (!resumed) await rm(join(dir, 'cells'), { recursive: true, force: true });
   await mkdir(join(dir, 'cells'), { recursive: true });
@@ -157,10 +176,9 @@ export async function runMatrix(ctx: Ctx, req: MatrixRunRequest): Promise<{ runD
   });
   const ids = new Set(cells.map((c) => c.id));
   const all = orderCells((await loadCellResults(dir)).filter((c) => ids.has(c.id)), cells);
-  const complete = all.length === cells.length;
-  state.complete = complete;
+  state.complete = all.length === cells.length;
   await writeFileAtomically(join(dir, 'run.json'), JSON.stringify(state, null, 2));
-  const summary = await summarize(cfg, all, state.runId, state.startedAt, complete, req.shard ?? null);
+  const summary = await summarize(cfg, state.plan, all, state.runId, state.startedAt, req.shard ?? null, req.filter);
   await writeReports(dir, summary);
   return { runDir: dir, summary };
 }

@@ -107,3 +107,24 @@ export function detectBootMarkers(text: string): BootMarkers {
   });
   return markers;
 }
+
+/**
+ * What makes two findings "the same" across kernels of one column: the kind
+ * and the trigger line with its run-specific parts removed (CPU, PID, task
+ * name, addresses, offsets, taint flags), so a WARN at mm/x.c:12 on base and
+ * on patched compare equal while a new one does not.
+ */
+export function findingSignature(f: Pick<ConsoleFinding, 'kind' | 'text'>): string {
+  const text = f.text
+    .replace(/CPU: \d+ PID: \d+/g, 'CPU PID')
+    .replace(/\bPID: \d+/g, 'PID')
+    .replace(/\+0x[0-9a-f]+\/0x[0-9a-f]+/gi, '')
+    .replace(/\b0x[0-9a-f]+\b/gi, 'X')
+    .replace(/\b[0-9a-f]{8,16}\b/gi, 'X')
+    .replace(/\[#\d+\]/g, '')
+    .replace(/\b(?:task|comm:?) \S+/g, 'task')
+    .replace(/for more than \d+ seconds/, 'for more than N seconds')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return `${f.kind}: ${text}`;
+}

@@ -4,7 +4,7 @@
 //   - indentation (KTAP v1 and kunit: 4 spaces per level, 2 in some tests);
 //   - a "# " prefix, as run_kselftest.sh prints each test program's own TAP
 //     inside the runner's, starting with "# TAP version 13".
-import type { KtapCase, KtapProblem } from './ktap.ts';
+import type { KtapCase, KtapPlan, KtapProblem } from './ktap.ts';
 import { classifyKtapLine, collectMetrics, parseResultDescription } from './ktap-line.ts';
 import { indentOf } from './lines.ts';
 
@@ -13,7 +13,7 @@ export interface Diagnostic { line: number; text: string }
 
 export interface KtapBlock {
   version: string | null;
-  plan: { start: number; end: number } | null;
+  plan: KtapPlan | null;
   cases: KtapCase[];
   /** Diagnostics with no result after them at this level. */
   trailing: Diagnostic[];
@@ -141,7 +141,7 @@ export function parseKtapBlock(lines: SourceLine[], depth: number, problems: Kta
         if (block.plan) {
           problem(src.line, `second plan ${parsed.start}..${parsed.end} ignored`);
         } else {
-          block.plan = { start: parsed.start, end: parsed.end };
+          block.plan = { start: parsed.start, end: parsed.end, ...(parsed.skip !== undefined ? { skip: parsed.skip } : {}) };
           planAfterResults = block.cases.length > 0;
         }
         break;

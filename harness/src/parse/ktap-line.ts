@@ -4,14 +4,15 @@ import type { KtapStatus } from './ktap.ts';
 
 export type KtapLine =
   | { kind: 'header'; version: string }
-  | { kind: 'plan'; start: number; end: number }
+  | { kind: 'plan'; start: number; end: number; skip?: string }
   | { kind: 'result'; ok: boolean; number: number | null; description: string }
   | { kind: 'bail'; reason: string }
   | { kind: 'diagnostic'; text: string };
 
 const HEADER = /^(K?TAP) version (\d+)\s*$/;
-// "1..0 # SKIP no tests" is a valid plan; the comment is not kept.
-const PLAN = /^(\d+)\.\.(\d+)\s*(?:#.*)?$/;
+// "1..0 # SKIP no tests" is a valid plan: a whole program skipped, with its reason.
+const PLAN = /^(\d+)\.\.(\d+)\s*(?:#\s*(.*))?$/;
+const PLAN_SKIP = /^SKIP\b[:\s]*(.*)$/i;
 // "ok 1 name", "not ok 2 - name" (older TAP 14 kunit), "ok 3 # SKIP why"
 // (kselftest's skip helper prints no name). Digits glued to text ("ok 12-foo")
 // are a description, not a number.
@@ -30,7 +31,10 @@ export function classifyKtapLine(text: string): KtapLine | null {
   let m = HEADER.exec(t);
   if (m) return { kind: 'header', version: `${m[1]} version ${m[2]}` };
   m = PLAN.exec(t);
-  if (m) return { kind: 'plan', start: Number(m[1]), end: Number(m[2]) };
+  if (m) {
+    const skip = PLAN_SKIP.exec(m[3]?.trim() ?? '');
+    return { kind: 'plan', start: Number(m[1]), end: Number(m[2]), ...(skip ? { skip: skip[1]?.trim() ?? '' } : {}) };
+  }
   m = RESULT.exec(t);
   if (m) {
     return {

@@ -26,6 +26,13 @@ export interface KtapCase {
   line: number;
 }
 
+export interface KtapPlan {
+  start: number;
+  end: number;
+  /** "1..0 # SKIP why": the whole program skipped, and why. */
+  skip?: string;
+}
+
 export interface KtapProblem {
   /** 1-based; 0 when the problem is about the document as a whole. */
   line: number;
@@ -37,7 +44,7 @@ export interface KtapDocument {
   version: string | null;
   /** Lines before the header (shell prompts, build chatter, boot log). */
   preamble: number;
-  plan: { start: number; end: number } | null;
+  plan: KtapPlan | null;
   cases: KtapCase[];
   /** The reason after "Bail out!" ('' when none was given). */
   bailedOut: string | null;

@@ -6,11 +6,11 @@ import { join, relative } from 'node:path';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { getArch, type ArchProfile } from '../arch/profile.ts';
 import { chooseAccel, type AccelPolicy } from '../arch/host.ts';
-import { KvmatrixError, InfraError, type StageName } from '../errors.ts';
+import { KvmatrixError, InfraError } from '../errors.ts';
 import type { Ctx } from '../stage.ts';
 import { runStage, type StageResult } from '../stage.ts';
 import type { CellPlan, MatrixConfig, SuiteEntry } from '../matrix/config.ts';
-import type { CellResult, CellState, ErrorRecord, StageRecord, SuiteRun } from '../results/types.ts';
+import type { CellResult, ErrorRecord, ProgramStatus, StageRecord, SuiteRun } from '../results/types.ts';
 import { RESULTS_SCHEMA } from '../results/types.ts';
 import { fetchSource } from './sources.ts';
 import { loadPatchFiles } from '../patch/series.ts';
@@ -26,7 +26,8 @@ import { writeFileAtomically } from '../util/fs.ts';
 import { resolve } from 'node:path';
 import type { KernelSource } from '../source/types.ts';
 import { loadKselftestCatalog } from '../kselftest/catalog.ts';
-import { buildKselftests } from '../kselftest/build.ts';
+import { compileKselftests, planKselftests } from '../kselftest/build.ts';
+import { stateForFailure, worthRetry } from './classify.ts';
 
 export interface CellRequest {
   plan: CellPlan;
@@ -46,18 +47,6 @@ function errorRecord(err: KvmatrixError): ErrorRecord {
   return { kind: err.kind, code: err.code, stage: err.stage, message: err.message, hint: err.hint, logTail: err.logTail };
 }
 
-function stateFor(stage: StageName, err: KvmatrixError): CellState {
-  if (err.kind === 'infra' && !['boot', 'run'].includes(stage)) return 'infra-error';
-  switch (stage) {
-    case 'patch': return 'patch-failed';
-    case 'config':
-    case 'build': return err.kind === 'user' ? 'build-failed' : 'infra-error';
-    case 'boot': return err.code.startsWith('BOOT_') ? 'boot-failed' : 'infra-error';
-    case 'run': return err.code === 'SUITE_TIMEOUT' ? 'timeout' : 'infra-error';
-    default: return err.kind === 'user' ? 'build-failed' : 'infra-error';
-  }
-}
-
 /** One program to run in the guest; a suite is one (our selftest) or many (kselftests). */
 export interface Runnable {
   /** Prefix of its case ids: "softdirty-uffdwp" or "kselftest-mm/soft-dirty". */
@@ -70,27 +59,59 @@ export interface Runnable {
 
 interface SuitePrograms {
   runnables: Runnable[];
-  /** Programs that could not be built for this tree/arch: reported as skips with the reason, never dropped. */
+  /** Every program of every suite, with what became of it; the comparison needs all of them. */
+  programs: ProgramStatus[];
+  /** Programs that do not apply to this tree/arch: reported as skips with the reason, never dropped. */
   skipped: { label: string; reason: string }[];
 }
 
+/**
+ * Build one suite's programs. A failure is that suite's result (every program
+ * of it 'not-built', with the error), never the end of the cell: the other
+ * suites still run.
+ */
 async function suitePrograms(ctx: Ctx, cfg: MatrixConfig, arch: ArchProfile, source: KernelSource, suite: SuiteEntry, logPath: string): Promise<SuitePrograms> {
+  const ready = (label: string): ProgramStatus => ({ label, status: 'ready' });
   switch (suite.kind) {
     case 'binary':
-      return { runnables: [{ label: suite.name, path: resolve(cfg.baseDir, suite.path), args: suite.args, timeoutMs: suite.timeoutMs, setup: [] }], skipped: [] };
+      return { runnables: [{ label: suite.name, path: resolve(cfg.baseDir, suite.path), args: suite.args, timeoutMs: suite.timeoutMs, setup: [] }], programs: [ready(suite.name)], skipped: [] };
     case 'c-source': {
-      const bin = await buildSelftest(ctx.cacheDir, arch, resolve(cfg.baseDir, suite.source), logPath);
-      return { runnables: [{ label: suite.name, path: bin.path, args: suite.args, timeoutMs: suite.timeoutMs, setup: [] }], skipped: [] };
+      try {
+        const bin = await buildSelftest(ctx.cacheDir, arch, resolve(cfg.baseDir, suite.source), logPath);
+        return { runnables: [{ label: suite.name, path: bin.path, args: suite.args, timeoutMs: suite.timeoutMs, setup: [] }], programs: [ready(suite.name)], skipped: [] };
+      } catch (err) {
+        return { runnables: [], programs: [notBuilt(suite.name, err)], skipped: [] };
+      }
     }
     case 'kselftest': {
-      const catalog = loadKselftestCatalog(resolve(cfg.baseDir, suite.catalog)).filter((p) => !suite.only || suite.only.includes(p.name));
-      const { built, skipped } = await buildKselftests(ctx.cacheDir, source, arch, catalog, logPath);
-      return {
-        runnables: built.map((b) => ({ label: `${suite.name}/${b.name}`, path: b.path, args: b.args, timeoutMs: b.timeoutMs, setup: b.setup })),
-        skipped: skipped.map((k) => ({ label: `${suite.name}/${k.name}`, reason: k.reason })),
-      };
+      const label = (name: string) => `${suite.name}/${name}`;
+      let plan: ReturnType<typeof planKselftests>;
+      try {
+        const catalog = loadKselftestCatalog(resolve(cfg.baseDir, suite.catalog)).filter((p) => !suite.only || suite.only.includes(p.name));
+        plan = planKselftests(source, arch, catalog);
+      } catch (err) {
+        return { runnables: [], programs: [notBuilt(suite.name, err)], skipped: [] };
+      }
+      const skippedAtPlan = plan.skipped.map((k) => ({ label: label(k.name), reason: k.reason }));
+      const asSkipped = (k: { label: string }): ProgramStatus => ({ label: k.label, status: 'skipped' });
+      try {
+        const { built, skipped } = await compileKselftests(ctx.cacheDir, source, arch, plan.planned, logPath);
+        const skippedAll = [...skippedAtPlan, ...skipped.map((k) => ({ label: label(k.name), reason: k.reason }))];
+        return {
+          runnables: built.map((b) => ({ label: label(b.name), path: b.path, args: b.args, timeoutMs: b.timeoutMs, setup: b.setup })),
+          programs: [...built.map((b) => ready(label(b.name))), ...skippedAll.map(asSkipped)],
+          skipped: skippedAll,
+        };
+      } catch (err) {
+        return { runnables: [], programs: [...plan.planned.map((p) => notBuilt(label(p.program.name), err)), ...skippedAtPlan.map(asSkipped)], skipped: skippedAtPlan };
+      }
     }
   }
+}
+
+function notBuilt(label: string, err: unknown): ProgramStatus {
+  const e = err instanceof KvmatrixError ? err : new InfraError('INTERNAL', `building ${label} failed: ${err instanceof Error ? err.message : String(err)}`, { stage: 'selftest-build', cause: err });
+  return { label, status: 'not-built', error: errorRecord(e) };
 }
 
 export async function runCell(parent: Ctx, req: CellRequest): Promise<CellResult> {
@@ -117,6 +138,7 @@ export async function runCell(parent: Ctx, req: CellRequest): Promise<CellResult
     build: null,
     boot: null,
     suites: [],
+    programs: null,
     console: { log: null, findings: [] },
     startedAt: startedAt.toISOString(),
     finishedAt: '',
@@ -125,7 +147,7 @@ export async function runCell(parent: Ctx, req: CellRequest): Promise<CellResult
   const record = <T>(r: StageResult<T>): T | undefined => {
     stages.push({ stage: r.stage, status: r.status, durationMs: r.durationMs, log: r.logPath ? rel(r.logPath) : undefined });
     if (r.status === 'failed' && r.error) {
-      result.state = stateFor(r.stage, r.error);
+      result.state = stateForFailure(r.stage, r.error);
       result.error = errorRecord(r.error);
       return undefined;
     }
@@ -178,21 +200,26 @@ export async function runCell(parent: Ctx, req: CellRequest): Promise<CellResult
 
   const selftestLog = join(dir, 'selftest-build.log');
   const programs = record(await runStage(ctx, 'selftest-build', config.suites.map((s) => s.name).join(', '), async () => {
-    const out: SuitePrograms = { runnables: [], skipped: [] };
+    const out: SuitePrograms = { runnables: [], programs: [], skipped: [] };
     for (const suite of config.suites) {
       const p = await suitePrograms(ctx, config, arch, source, suite, selftestLog);
+      for (const failed of p.programs.filter((x) => x.status === 'not-built')) {
+        ctx.report({ kind: 'warn', cell: plan.id, text: `${failed.label} not built: [${failed.error?.code}] ${failed.error?.message.split('\n')[0]}` });
+      }
       out.runnables.push(...p.runnables);
+      out.programs.push(...p.programs);
       out.skipped.push(...p.skipped);
     }
     return out;
   }, selftestLog));
   if (!programs) return finish();
+  result.programs = programs.programs;
 
   // Boot + run, with one retry when the infrastructure (not the kernel) failed.
   for (let attempt = 1; attempt <= 2; attempt++) {
     const outcome = await bootAndRun(ctx, req, arch, build.image, image, programs.runnables, dir, result, attempt);
     if (outcome === 'done') break;
-    ctx.report({ kind: 'warn', cell: plan.id, text: `infrastructure error (${result.error?.code}); retrying boot once` });
+    ctx.report({ kind: 'warn', cell: plan.id, text: `infrastructure error (${result.error?.code}); booting once more` });
     result.suites = [];
   }
   for (const k of programs.skipped) {
@@ -225,13 +252,12 @@ async function bootAndRun(
     result.stages.push({ stage: 'boot', status: boot.status, durationMs: boot.durationMs, log: rel(consoleLog) });
     if (boot.status === 'failed' || !boot.output) {
       const err = boot.error ?? new InfraError('BOOT_FAILED', 'boot failed', { stage: 'boot' });
-      result.state = stateFor('boot', err);
+      result.state = stateForFailure('boot', err);
       result.error = errorRecord(err);
-      return result.state === 'infra-error' && attempt === 1 ? 'retry' : 'done';
+      return worthRetry(result.state) && attempt === 1 ? 'retry' : 'done';
     }
     vm = boot.output;
     result.boot = vm.timings;
-    let timedOut = false;
     for (const prog of runnables) {
       const fileBase = prog.label.replace(/[^A-Za-z0-9._-]+/g, '.');
       const outLog = join(dir, `${fileBase}.out`);
@@ -256,14 +282,13 @@ async function bootAndRun(
         return attempt === 1 ? 'retry' : 'done';
       }
       const r = run.output;
-      const parsed = casesFromOutput(prog.label, r.stdout, r.exitCode, r.timedOut, r.stderr);
-      const suiteRun: SuiteRun = { suite: prog.label, exitCode: r.exitCode, timedOut: r.timedOut, disconnected: r.disconnected, durationMs: r.durationMs, outputLog: rel(outLog), ktap: parsed.ktap, cases: parsed.cases };
+      const parsed = casesFromOutput({ label: prog.label, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, signal: r.signal, timedOut: r.timedOut, disconnected: r.disconnected });
+      const suiteRun: SuiteRun = { suite: prog.label, exitCode: r.exitCode, signal: parsed.signal, timedOut: r.timedOut, disconnected: r.disconnected, durationMs: r.durationMs, outputLog: rel(outLog), ktap: parsed.ktap, cases: parsed.cases };
       result.suites.push(suiteRun);
       if (r.timedOut) {
         // Reported with the console tail; the remaining programs still run if the guest answers.
-        timedOut = true;
         result.state = 'timeout';
-        result.error = { kind: 'infra', code: 'SUITE_TIMEOUT', stage: 'run', message: `${prog.label} did not finish within ${(prog.timeoutMs / 1000).toFixed(0)} s`, logTail: vm.consoleTail(40) };
+        result.error = { kind: 'user', code: 'SUITE_TIMEOUT', stage: 'run', message: `${prog.label} did not finish within ${(prog.timeoutMs / 1000).toFixed(0)} s`, logTail: vm.consoleTail(40) };
         for (const c of suiteRun.cases) if (c.outcome === 'error') c.reason = `timed out after ${(prog.timeoutMs / 1000).toFixed(0)} s`;
         const alive = await vm.ssh.exec('true', { timeoutMs: 5000 });
         if (alive.exitCode !== 0) return 'done';
@@ -283,7 +308,6 @@ async function bootAndRun(
         return attempt === 1 ? 'retry' : 'done';
       }
     }
-    if (timedOut) return 'done';
     return 'done';
   } finally {
     if (vm) await vm.shutdown();

@@ -25,6 +25,9 @@ export const VERDICT_LABEL: Record<Verdict, string> = {
   'infra-error': 'INFRA',
   flaky: 'FLAKY',
   fail: 'FAIL',
+  lost: 'LOST',
+  crashed: 'CRASHED',
+  missing: 'MISSING',
 };
 
 export const VERDICT_MEANING: Record<Verdict, string> = {
@@ -33,17 +36,21 @@ export const VERDICT_MEANING: Record<Verdict, string> = {
   'still-failing': 'fails on base and patched',
   pass: 'passes',
   skip: 'skipped (reason in the footnote)',
-  'infra-error': 'did not run: the cell hit an infrastructure error',
+  'infra-error': 'no result: the harness or host failed',
   flaky: 'repeats disagree',
   fail: 'fails (no patched variant to compare with)',
+  lost: 'base ran it, the variant skips it or no longer reports it',
+  crashed: "the base kernel crashed or hung before this case's result",
+  missing: 'planned, but the run has no result',
 };
 
 /** Order of the legend and the counts line. */
-export const VERDICT_ORDER: readonly Verdict[] = ['regressed', 'still-failing', 'fail', 'fixed', 'pass', 'flaky', 'infra-error', 'skip'];
+export const VERDICT_ORDER: readonly Verdict[] = ['regressed', 'lost', 'crashed', 'still-failing', 'fail', 'fixed', 'pass', 'flaky', 'infra-error', 'missing', 'skip'];
 
 /** What a non-ok cell state means, said plainly. */
-export const STATE_PHRASE: Record<CellState, string> = {
+export const STATE_PHRASE: Record<CellState | 'missing', string> = {
   ok: 'ok',
+  missing: 'no result',
   'patch-failed': 'does not apply',
   'build-failed': 'does not build',
   'boot-failed': 'did not boot',
@@ -74,7 +81,7 @@ export function formatDuration(ms: number, compact = false): string {
  * A patch that does not apply reads best as what git said, then which file:
  * "does not apply: mm/userfaultfd.c: corrupt patch at line 67 (patch x.eml)".
  */
-export function describeProblem(state: CellState, message: string | undefined): string {
+export function describeProblem(state: CellState | 'missing', message: string | undefined): string {
   const phrase = STATE_PHRASE[state];
   const m = (message ?? '').split('\n')[0]?.trim() ?? '';
   if (m === '') return phrase;
@@ -141,7 +148,7 @@ export function judgedOutcomes(run: RunSummary, col: MatrixColumn, outcomes: Rec
   return variantOrder(run, col).flatMap((v): [string, string][] => {
     const st = col.variants.find((x) => x.variant === v)?.state;
     const o = outcomes[v];
-    if (o === undefined || o === 'missing' || st === 'patch-failed' || st === 'build-failed') return [];
+    if (o === undefined || o === 'not-built' || o === 'n/a' || st === 'patch-failed' || st === 'build-failed') return [];
     return [[v, o]];
   });
 }

@@ -112,6 +112,13 @@ function lineAfterWord(line: string, word: string): string {
 function attention(ctx: Ctx): string {
   const { run } = ctx;
   const parts: string[] = [];
+  const blockers = (run.overall.blockers ?? []).filter((b) => !b.startsWith('unexpected: '));
+  if (run.overall.verdict !== 'validated' && blockers.length > 0) {
+    parts.push(`<section class="callout bad" id="blockers"><h2>Why not validated (${blockers.length})</h2><ul>${blockers.map((b) => `<li>${esc(b)}</li>`).join('')}</ul></section>`);
+  }
+  if ((run.matrix.warnings ?? []).length > 0) {
+    parts.push(`<section class="callout warn" id="warnings"><h2>Warnings (${run.matrix.warnings.length})</h2><ul>${run.matrix.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></section>`);
+  }
   if (run.overall.unexpected.length > 0) {
     parts.push(`<section class="callout bad" id="unexpected"><h2>Unexpected outcomes (${run.overall.unexpected.length})</h2><ul>${run.overall.unexpected.map((u) => `<li>${esc(u)}</li>`).join('')}</ul></section>`);
   }
@@ -139,7 +146,8 @@ function matrixSection(ctx: Ctx): string {
       const st = col.variants.find((x) => x.variant === v);
       if (!st) return '';
       const bad = st.state !== 'ok';
-      return `<span class="vs ${bad ? 'bad' : 'ok'}" title="${esc(bad ? describeProblem(st.state, st.message) : `${v}: ok`)}">${esc(v)}${bad ? ` <i>${esc(st.state)}</i>` : ''}</span>`;
+      const note = st.expected ? ' (as expected)' : '';
+      return `<span class="vs ${bad && !st.expected ? 'bad' : 'ok'}" title="${esc(bad ? `${describeProblem(st.state, st.message)}${note}` : `${v}: ok`)}">${esc(v)}${bad ? ` <i>${esc(st.state)}${esc(note)}</i>` : ''}</span>`;
     }).join('');
     const findings = run.cells.filter((c) => columnIdOf(c) === col.id && c.console.findings.length > 0)
       .map((c) => `<a href="#${ctx.anchors.get('cell', c.id)}" title="${esc(c.console.findings.map((f) => f.text).join('\n'))}">⚠ ${esc(c.variant.name)}: ${c.console.findings.length === 1 ? esc(c.console.findings[0]?.kind ?? 'finding') : `${c.console.findings.length} findings`}</a>`);
@@ -309,7 +317,7 @@ ${run.cells.map((c) => cellArticle(ctx, c)).join('\n')}
 
 function caseCounts(c: CellResult): string {
   const n = { pass: 0, fail: 0, skip: 0, error: 0 };
-  for (const s of c.suites) for (const x of s.cases) n[x.outcome]++;
+  for (const s of c.suites) for (const x of s.cases) n[x.outcome === 'infra-error' ? 'error' : x.outcome]++;
   const total = n.pass + n.fail + n.skip + n.error;
   if (total === 0) return c.suites.length === 0 ? '–' : 'no cases';
   return [n.pass ? `${n.pass} pass` : '', n.fail ? `${n.fail} fail` : '', n.skip ? `${n.skip} skip` : '', n.error ? `${n.error} error` : ''].filter(Boolean).join(', ');
@@ -389,6 +397,9 @@ export const VERDICT_COLORS: Record<Verdict, [string, string]> = {
   skip: ['#e4e6ea', '#4b5563'],
   'infra-error': ['#f39c34', '#3b2200'],
   flaky: ['#8e44ad', '#ffffff'],
+  lost: ['#f5d547', '#3f3000'],
+  crashed: ['#7a1b14', '#ffffff'],
+  missing: ['#c2410c', '#ffffff'],
 };
 
 const CSS = `

@@ -21,9 +21,19 @@ export function renderMarkdown(run: RunSummary): string {
   out.push(...wrap(`kvmatrix ${run.harnessVersion}, run ${run.runId}, config ${run.config.name} (${run.config.file})`, WIDTH, '  '));
   const qemu = [...new Set(Object.values(run.host.qemu))];
   out.push(`${run.cells.length} cell(s) on an ${run.host.arch} host (${run.host.cpus} CPUs)${qemu.length > 0 ? `, qemu ${qemu.join('/')}` : ''}.`);
-  if (!run.complete) out.push('Note: the run did not complete; missing cells count as infrastructure errors.');
+  if (!run.complete) out.push(`Note: the run is incomplete: ${(run.plan ?? []).filter((p) => !run.cells.some((c) => c.id === p.id)).length} planned cell(s) have no result.`);
   if (run.shard) out.push(`Note: shard ${run.shard.index}/${run.shard.count}: other shards hold the remaining cells.`);
   out.push(countsLine(m.counts));
+
+  const blockers = (run.overall.blockers ?? []).filter((b) => !b.startsWith('unexpected: '));
+  if (run.overall.verdict !== 'validated' && blockers.length > 0) {
+    section(out, `Why not validated (${blockers.length})`);
+    for (const b of blockers) out.push(...bullet(suite ? b.split(`${suite}/`).join('') : b));
+  }
+  if ((m.warnings ?? []).length > 0) {
+    section(out, `Warnings (${m.warnings.length})`);
+    for (const w of m.warnings) out.push(...bullet(w));
+  }
 
   if (run.overall.unexpected.length > 0) {
     section(out, `Unexpected outcomes (${run.overall.unexpected.length})`);
@@ -137,11 +147,11 @@ function failureLines(run: RunSummary, suite: string | null): string[] {
       if (!cell) continue;
       for (const variant of variantOrder(run, col)) {
         const o = cell.outcomes[variant];
-        if (o !== 'fail' && o !== 'error' && o !== 'flaky') continue;
+        if (o !== 'fail' && o !== 'crashed' && o !== 'flaky') continue;
         const results = run.cells.filter((c) => columnIdOf(c) === col.id && c.variant.name === variant)
           .flatMap((c) => c.suites.flatMap((s) => s.cases.filter((x) => x.id === row.caseId)));
         const failing = results.find((r) => r.outcome === 'fail' || r.outcome === 'error') ?? results[0];
-        const why = failing ? (failureLine(caseName(row.caseId), failing.diagnostics) ?? failing.reason ?? null) : null;
+        const why = failing ? (failureLine(caseName(row.caseId), failing.diagnostics) ?? failing.reason ?? null) : cell.reason ?? null;
         lines.push(`${caseLabel(row.caseId, suite)} on ${col.id} ${variant}: ${o}${why ? `: ${oneLine(why)}` : ''}`);
       }
     }
