@@ -363,19 +363,20 @@ export function overallVerdict(cmp: CompareOutput, plan: readonly PlannedCell[],
 
   const { fixed, regressed } = cmp.counts;
   const present = plan.filter((p) => byId.has(p.id)).length;
-  const tail = blockers.length > 0 ? `; ${blockers.length} blocker(s): ${blockers[0]}${blockers.length > 1 ? '; ...' : ''}` : '';
+  const cut = (t: string) => (t.length > 160 ? `${t.slice(0, 157)}...` : t);
+  const more = (n: number) => (n > 0 ? ` (+${n} more below)` : '');
   let verdict: OverallVerdict['verdict'];
   let exitCode: number;
   let line: string;
   if (regressed > 0 || cmp.unexpected.length > 0) {
     verdict = 'not-validated'; exitCode = 1;
-    line = `NOT VALIDATED: ${[regressed > 0 && `${regressed} regression(s)`, cmp.unexpected.length > 0 && `${cmp.unexpected.length} unexpected outcome(s)`].filter(Boolean).join(', ')}${tail}`;
+    line = `NOT VALIDATED: ${[regressed > 0 && `${regressed} regression(s)`, cmp.unexpected.length > 0 && `${cmp.unexpected.length} unexpected outcome(s)`].filter(Boolean).join(', ')}; ${blockers.length} blocker(s) in all`;
   } else if (incomplete.length > 0 || cmp.counts.missing > 0 || cmp.counts['infra-error'] > 0) {
     verdict = 'infra-error'; exitCode = 69;
     line = `INCOMPLETE: ${present} of ${plan.length} planned cell(s) have results${incomplete.length > 0 ? `, ${incomplete.length} without a usable one (${incomplete.slice(0, 3).join('; ')}${incomplete.length > 3 ? '; ...' : ''})` : ''}${cmp.counts.missing + cmp.counts['infra-error'] > 0 ? `; ${cmp.counts.missing + cmp.counts['infra-error']} case result(s) missing` : ''}`;
   } else if (blockers.length > 0) {
     verdict = 'not-validated'; exitCode = 1;
-    line = `NOT VALIDATED${tail.replace(/^;/, ':')}`;
+    line = `NOT VALIDATED: ${cut(blockers[0] ?? '')}${more(blockers.length - 1)}`;
   } else if (fixed > 0) {
     verdict = 'validated'; exitCode = 0;
     line = `VALIDATED: ${fixed} case(s) fixed, nothing regressed, all ${plan.length} planned cell(s) in`;

@@ -2,6 +2,7 @@
 // the per-column view of the matrix (which variants ran, skip footnotes,
 // notable metrics) and the KTAP lines of one case. Pure: no fs, no clock.
 import type { CellResult, CellState, MatrixColumn, MatrixRow, RunSummary, Verdict } from '../results/types.ts';
+import { CONSOLE_ROW } from '../compare/verdict.ts';
 
 /** A log handed to the renderers by the caller (who read it from the cell dir). */
 export interface LogText {
@@ -157,6 +158,7 @@ export function judgedOutcomes(run: RunSummary, col: MatrixColumn, outcomes: Rec
 export function commonSuite(rows: readonly MatrixRow[]): string | null {
   let suite: string | null = null;
   for (const r of rows) {
+    if (r.caseId === CONSOLE_ROW) continue; // the console row is everybody's
     const slash = r.caseId.indexOf('/');
     if (slash < 0) return null;
     const s = r.caseId.slice(0, slash);

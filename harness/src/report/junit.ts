@@ -89,7 +89,8 @@ function cellSuite(run: RunSummary, cell: CellResult, total: Counts): string {
           cases.push(`${open}>\n      <skipped${attrs([['message', message(c.reason ?? 'skipped')]])}/>\n    </testcase>`);
           break;
         case 'fail':
-        case 'error': {
+        case 'error':
+        case 'infra-error': {
           const tag = c.outcome === 'fail' ? 'failure' : 'error';
           if (tag === 'failure') counts.failures++; else counts.errors++;
           const why = failureLine(caseName(c.id), c.diagnostics) ?? c.reason ?? (c.outcome === 'fail' ? 'not ok' : 'did not report a result');
@@ -134,7 +135,9 @@ function caseBody(run: RunSummary, cell: CellResult, c: CaseResult): string {
   return lines.join('\n');
 }
 
-const VERDICT_FAILS: ReadonlySet<Verdict> = new Set(['regressed', 'still-failing', 'fail', 'flaky']);
+/** Verdicts that fail the comparison; those in EXPLAINABLE pass when the config's expectations account for them. */
+const VERDICT_FAILS: ReadonlySet<Verdict> = new Set(['regressed', 'flaky', 'still-failing', 'fail', 'lost', 'crashed']);
+const EXPLAINABLE: ReadonlySet<Verdict> = new Set(['still-failing', 'fail', 'lost', 'crashed']);
 
 function verdictSuite(run: RunSummary, total: Counts): string {
   const counts: Counts = { tests: 0, failures: 0, errors: 0, skipped: 0 };
@@ -149,16 +152,17 @@ function verdictSuite(run: RunSummary, total: Counts): string {
       const summary = `${mc.verdict}: ${VERDICT_MEANING[mc.verdict]} (${outcomes})`;
       const unmet = (mc.expected ?? []).filter((e) => !e.met);
       const open = `    <testcase${attrs([['classname', cls], ['name', row.caseId], ['time', '0']])}`;
-      if (mc.verdict === 'infra-error') {
+      const fails = VERDICT_FAILS.has(mc.verdict) && !(EXPLAINABLE.has(mc.verdict) && mc.explained);
+      if (mc.verdict === 'infra-error' || mc.verdict === 'missing') {
         counts.errors++;
         const why = col.variants.filter((v) => v.state !== 'ok').map((v) => `${v.variant}: ${v.state}${v.message ? `: ${v.message}` : ''}`).join('; ');
-        cases.push(`${open}>\n      <error${attrs([['message', message(summary)], ['type', 'infra-error']])}>${xmlText(why)}</error>\n    </testcase>`);
-      } else if (VERDICT_FAILS.has(mc.verdict) || unmet.length > 0) {
+        cases.push(`${open}>\n      <error${attrs([['message', message(summary)], ['type', mc.verdict]])}>${xmlText(why || mc.reason || summary)}</error>\n    </testcase>`);
+      } else if (fails || unmet.length > 0) {
         counts.failures++;
-        const msg = unmet.length > 0 && !VERDICT_FAILS.has(mc.verdict)
+        const msg = unmet.length > 0 && !fails
           ? `unexpected: ${unmet.map((e) => `expected ${e.outcome}`).join(', ')}; ${summary}` : summary;
         const body = [summary, ...unmet.map((e) => `expected ${e.outcome}: NOT met${e.note ? ` (${e.note})` : ''}`)].join('\n');
-        cases.push(`${open}>\n      <failure${attrs([['message', message(msg)], ['type', unmet.length > 0 && !VERDICT_FAILS.has(mc.verdict) ? 'unexpected' : mc.verdict]])}>${xmlText(body)}</failure>\n    </testcase>`);
+        cases.push(`${open}>\n      <failure${attrs([['message', message(msg)], ['type', unmet.length > 0 && !fails ? 'unexpected' : mc.verdict]])}>${xmlText(body)}</failure>\n    </testcase>`);
       } else if (mc.verdict === 'skip') {
         counts.skipped++;
         cases.push(`${open}>\n      <skipped${attrs([['message', message(mc.reason ?? summary)]])}/>\n    </testcase>`);

@@ -18,9 +18,10 @@ describe('parseKtap', () => {
       assert.equal(ktap('TAP version 13', '1..0').version, 'TAP version 13');
     });
 
-    it('treats "1..0 # SKIP why" as a complete run of nothing', () => {
+    it('treats "1..0 # SKIP why" as a complete run of nothing, keeping the reason', () => {
       const doc = ktap('TAP version 13', '1..0 # SKIP soft-dirty not supported');
-      assert.deepEqual(doc.plan, { start: 1, end: 0 });
+      assert.deepEqual(doc.plan, { start: 1, end: 0, skip: 'soft-dirty not supported' });
+      assert.deepEqual(ktap('TAP version 13', '1..0 # nothing to do').plan, { start: 1, end: 0 });
       assert.deepEqual(doc.cases, []);
       assert.equal(doc.complete, true);
       assert.deepEqual(doc.problems, []);

@@ -29,7 +29,7 @@ describe('report/html', () => {
   });
 
   it('colours the header by the overall verdict', () => {
-    assert.match(html, /<header class="banner o-infra-error">\n<div class="word">INCOMPLETE<\/div>/);
+    assert.match(html, /<header class="banner o-not-validated">\n<div class="word">NOT VALIDATED<\/div>/);
   });
 
   it('has one clickable matrix cell per case and column, coloured by verdict', () => {
@@ -157,8 +157,8 @@ describe('report/html', () => {
         return img;
       };
       const page1 = await shoot('report.png', pathToFileURL(page).href);
-      // The matrix colours are on screen: FIXED green, INFRA orange, skip grey.
-      for (const v of ['fixed', 'infra-error', 'skip'] as const) {
+      // The matrix colours are on screen: FIXED green, CRASHED dark red, skip grey.
+      for (const v of ['fixed', 'crashed', 'skip'] as const) {
         assert.ok(countColor(page1, VERDICT_COLORS[v][0], 12) > 2000, `too few ${v} pixels`);
       }
       // The panel: its FIXED badge and the dark KTAP block, over a dimmed page.
