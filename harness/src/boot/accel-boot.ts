@@ -4,9 +4,11 @@
 // then prints nothing at all. So the first KVM boot of a run is a trial
 // (accel-policy.ts): the kernel's first console byte makes KVM trusted for
 // the run; silence for the arch's kvmFirstOutputMs (vm.ts: KVM_SILENT) kills
-// that qemu, marks KVM unusable for the rest of the run, records the verdict
-// in the cache for doctor and later runs, and boots the same cell under TCG
-// (auto) or fails naming the reason (--accel kvm).
+// that qemu, marks KVM unusable for the rest of the run and boots the same
+// cell under TCG (auto) or fails naming the reason (--accel kvm). The verdict
+// goes to the cache (for doctor and later runs) only once the same kernel has
+// printed under TCG: a kernel that dies before its console would be silent
+// under any accelerator, and must not get KVM blamed for days.
 import { copyFile } from 'node:fs/promises';
 import type { Accel } from '../arch/profile.ts';
 import { hostFacts, kvmStatus, kvmUnusableError, type AccelPolicy, type KvmStatus } from '../arch/host.ts';
@@ -99,9 +101,16 @@ function plainBootRequest(req: PolicyBootRequest, accel: Accel): BootRequest {
   return { ...boot, accel };
 }
 
-async function bootTcg(req: PolicyBootRequest, reason: string): Promise<PolicyBoot> {
+async function bootTcg(req: PolicyBootRequest, reason: string, onFirstOutput?: () => void): Promise<PolicyBoot> {
   req.onAccel?.('tcg', reason);
-  return { vm: await bootVm(plainBootRequest(req, 'tcg')), accel: 'tcg', reason };
+  const boot = plainBootRequest(req, 'tcg');
+  if (onFirstOutput) {
+    boot.onFirstOutput = (ms) => {
+      onFirstOutput();
+      req.onFirstOutput?.(ms);
+    };
+  }
+  return { vm: await bootVm(boot), accel: 'tcg', reason };
 }
 
 async function bootKvm(req: PolicyBootRequest, reason: string, trial: { trial: RunTrust; settle: () => void } | null): Promise<PolicyBoot> {
@@ -137,9 +146,9 @@ async function bootKvm(req: PolicyBootRequest, reason: string, trial: { trial: R
       throw err;
     }
     const lostMs = Date.now() - started;
-    trust.set(arch, { state: 'unusable', reason: err.message, cell: req.cell ?? null });
+    const unusable: RunTrust = { state: 'unusable', reason: err.message, cell: req.cell ?? null };
+    trust.set(arch, unusable);
     trial?.settle();
-    await recordVerdict(req, false, err.message);
     // bootVm starts the console log afresh: keep the silent attempt's (its qemu command line) next to it.
     await copyFile(req.consoleLogPath, req.consoleLogPath.replace(/(\.log)?$/, '.kvm-silent.log')).catch(() => undefined);
     if (req.policy === 'kvm') {
@@ -149,7 +158,22 @@ async function bootKvm(req: PolicyBootRequest, reason: string, trial: { trial: R
     }
     const reason = `fell back to TCG after ${seconds(lostMs)} under KVM: ${err.message}`;
     say(req, 'warn', reason);
-    return bootTcg(req, reason);
+    let printed = false;
+    let booted: PolicyBoot | undefined;
+    let failure: unknown;
+    try {
+      booted = await bootTcg(req, reason, () => { printed = true; });
+    } catch (tcgErr) {
+      failure = tcgErr;
+    }
+    if (printed) {
+      await recordVerdict(req, false, `${err.message}; the same kernel printed under TCG`);
+    } else if (trust.get(arch) === unusable) {
+      trust.delete(arch);
+      say(req, 'warn', 'KVM verdict inconclusive: this kernel printed nothing under TCG either; the next boot tries KVM again');
+    }
+    if (booted) return booted;
+    throw failure;
   }
 }
 

@@ -149,7 +149,7 @@ async function bootOnce(req: BootRequest, timeoutMs: number): Promise<Vm> {
       if (silenceMs !== null && toFirstOutputMs === null && Date.now() - started > silenceMs) {
         const note = virtFlagsNote(hostVirtFlags(req.arch)) || 'nested virtualisation?';
         await fail('KVM_SILENT', `KVM unusable: no console output within ${(silenceMs / 1000).toFixed(0)} s under -accel kvm (${note})`,
-          'the KVM device opens and qemu starts, but the guest never runs: use --accel auto (falls back to TCG) or tcg');
+          'use --accel auto (falls back to TCG) or --accel tcg; for KVM on a nested host, expose vmx/svm to this VM in the outer hypervisor');
       }
       if (panicAt !== null && Date.now() - panicAt > 1000) {
         await fail('BOOT_PANIC', `boot-failed: kernel panic: ${findPanic(consoleText) ?? ''}`);

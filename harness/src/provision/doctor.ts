@@ -68,7 +68,7 @@ async function kvmSection(arch: ArchProfile, dir: string): Promise<string[]> {
   const probe = await kvmStatus(arch);
   const out = [`  ${arch.name}`, `    paused-VM probe: ${!isNative(arch) ? 'n/a' : probe.usable ? 'passes' : 'fails'}: ${probe.reason}`];
   if (!isNative(arch)) {
-    out.push(`    auto uses:       tcg (${probe.reason})`);
+    out.push(`    auto uses:       tcg, because: ${probe.reason}`);
     return out;
   }
   const flags = hostVirtFlags(arch);
@@ -87,7 +87,7 @@ async function kvmSection(arch: ArchProfile, dir: string): Promise<string[]> {
   if (plan.do === 'boot' && plan.accel === 'tcg') {
     const skip = verdict && !stale && !verdict.usable;
     out.push(`    auto uses:       tcg${skip ? ' straight away (no KVM trial: the last real boot failed on this host kernel and qemu;' +
-      ` re-checked when they change, after ${KVM_VERDICT_MAX_AGE_MS / (24 * 3600_000)} days, on --accel kvm, or when ${kvmVerdictPath(dir, arch.name)} is deleted)` : ` (${probe.reason})`}`);
+      ` re-checked when they change, after ${KVM_VERDICT_MAX_AGE_MS / (24 * 3600_000)} days, on --accel kvm, or when ${kvmVerdictPath(dir, arch.name)} is deleted)` : `, because: ${probe.reason}`}`);
   } else {
     out.push(`    auto uses:       kvm on trial: the first boot of a run must print within ${(arch.kvmFirstOutputMs / 1000).toFixed(0)} s, else that cell and the rest of the run use TCG`);
   }

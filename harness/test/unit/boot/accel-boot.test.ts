@@ -1,6 +1,7 @@
 // bootWithPolicy's run-level memory with a stand-in qemu (a tiny shell
-// script, no real QEMU): it stays silent under every accelerator, so a KVM
-// boot ends KVM_SILENT and the TCG fallback ends BOOT_TIMEOUT. What is
+// script, no real QEMU): silent under KVM; under TCG it prints one line (or
+// nothing, when the test makes the kernel itself silent) and then hangs, so
+// a KVM boot ends KVM_SILENT and the TCG fallback ends BOOT_TIMEOUT. What is
 // checked is who booted what, and what was remembered.
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { bootWithPolicy, forgetKvmTrust, type PolicyBootRequest } from '../../..
 import { readKvmVerdict } from '../../../src/arch/kvm-verdict.ts';
 import { InfraError } from '../../../src/errors.ts';
 
-describe('bootWithPolicy (stand-in qemu that never prints)', function () {
+describe('bootWithPolicy (stand-in qemu, silent under KVM)', function () {
   this.timeout(30_000);
   const dir = mkdtempSync(join(tmpdir(), 'kvm-accel-boot-'));
   const log = join(dir, 'argv.log');
@@ -19,11 +20,22 @@ describe('bootWithPolicy (stand-in qemu that never prints)', function () {
   const device = join(dir, 'kvm');
   const savedDevice = process.env.KVMATRIX_KVM_DEVICE;
   writeFileSync(device, '');
-  writeFileSync(fake, `#!/bin/sh\necho "$*" >> '${log}'\ncase "$*" in *--version*) echo 'QEMU emulator version 0.0.0-fake'; exit 0;; esac\nexec sleep 60\n`);
+    const tcgSilent = join(dir, 'tcg-silent');
+  writeFileSync(fake, [
+    '#!/bin/sh',
+    `echo "$*" >> '${log}'`,
+    'case "$*" in',
+    "  *--version*) echo 'QEMU emulator version 0.0.0-fake'; exit 0 ;;",
+    '  *"-accel kvm"*) exec sleep 60 ;;',
+    'esac',
+    `[ -e '${tcgSilent}' ] || echo '[    0.000000] Linux version fake'`,
+    'exec sleep 60',
+    '',
+  ].join('\n'));
   chmodSync(fake, 0o755);
   const base = getArch('x86_64');
   // Its own name (the probe is cached per arch name) and native wherever the test runs.
-  const arch: ArchProfile = { ...base, name: 'fakearch', unameMachine: machine(), hostVirtFlags: [], kvmFirstOutputMs: 1000, qemu: { ...base.qemu, binary: fake } };
+  let arch: ArchProfile = { ...base, name: 'fakearch', unameMachine: machine(), hostVirtFlags: [], kvmFirstOutputMs: 1000, qemu: { ...base.qemu, binary: fake } };
   const cacheDir = join(dir, 'cache');
   const events: string[] = [];
   const req = (cell: string, policy: PolicyBootRequest['policy'], accels: string[]): PolicyBootRequest => ({
@@ -60,6 +72,7 @@ describe('bootWithPolicy (stand-in qemu that never prints)', function () {
     assert.ok(events.some((e) => /waiting for another cell's KVM trial boot/.test(e)), events.join('\n'));
     const verdict = await readKvmVerdict(cacheDir, 'fakearch');
     assert.equal(verdict?.usable, false);
+    assert.match(verdict?.reason ?? '', /^KVM unusable: no console output within 1 s under -accel kvm .*; the same kernel printed under TCG$/);
     assert.equal(verdict?.host.qemuVersion, '0.0.0-fake');
     assert.equal(verdict?.host.kvmDevice, device);
     assert.ok(existsSync(join(dir, trialCell === a ? 'a' : 'b', 'console.kvm-silent.log')), 'the silent attempt\'s console log is kept');
@@ -90,5 +103,20 @@ describe('bootWithPolicy (stand-in qemu that never prints)', function () {
     assert.equal(kernelBoots('kvm'), before + 1);
     assert.equal(kernelBoots('tcg'), 3, 'no fallback');
     assert.deepEqual(accels.map((x) => x.split(':')[0]), ['kvm']);
+    // A strict failure has no TCG boot to confirm it was KVM's fault: the record from the first test stays.
+    assert.match((await readKvmVerdict(cacheDir, 'fakearch'))?.cell ?? '', /^[ab]$/);
+  });
+
+  it('blames nobody when the kernel is silent under TCG too: no verdict, and the next boot tries KVM again', async () => {
+    forgetKvmTrust();
+    writeFileSync(tcgSilent, '');
+    arch = { ...arch, name: 'fakearch2' };
+    const kvmBefore = kernelBoots('kvm');
+    for (const cell of ['f', 'g']) {
+      await assert.rejects(bootWithPolicy(req(cell, 'auto', [])), (e: unknown) => e instanceof InfraError && e.code === 'BOOT_TIMEOUT');
+    }
+    assert.equal(kernelBoots('kvm'), kvmBefore + 2);
+    assert.equal(await readKvmVerdict(cacheDir, 'fakearch2'), null);
+    assert.ok(events.some((e) => /^f: KVM verdict inconclusive: this kernel printed nothing under TCG either/.test(e)), events.join('\n'));
   });
 });
