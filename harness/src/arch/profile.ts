@@ -36,6 +36,10 @@ export interface ArchProfile {
     extraArgs: string[];
   };
   bootTimeoutMs: Record<Accel, number>;
+  /** Under -accel kvm, this long without a byte on the serial console = KVM cannot run a kernel here. */
+  kvmFirstOutputMs: number;
+  /** /proc/cpuinfo flags that show hardware virtualisation on a host of this arch ([] = none to check). */
+  hostVirtFlags: string[];
   /** File it was loaded from, for messages. */
   file: string;
 }
@@ -50,7 +54,7 @@ const accelSchema = {
 export const archSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['name', 'unameMachine', 'linuxArch', 'debianArch', 'gnuTriplet', 'compiler', 'crossCompile', 'kernel', 'qemu', 'bootTimeoutMs'],
+  required: ['name', 'unameMachine', 'linuxArch', 'debianArch', 'gnuTriplet', 'compiler', 'crossCompile', 'kernel', 'qemu', 'bootTimeoutMs', 'kvmFirstOutputMs'],
   properties: {
     name: { type: 'string', pattern: '^[a-z0-9_]+$' },
     aliases: { type: 'array', items: { type: 'string' }, default: [] },
@@ -93,6 +97,8 @@ export const archSchema = {
       required: ['tcg', 'kvm'],
       properties: { tcg: { type: 'integer', minimum: 1000 }, kvm: { type: 'integer', minimum: 1000 } },
     },
+    kvmFirstOutputMs: { type: 'integer', minimum: 1000 },
+    hostVirtFlags: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9_]+$' }, default: [] },
   },
 };
 
@@ -107,6 +113,10 @@ export function loadArches(dir = archDir()): Map<string, ArchProfile> {
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
     const file = join(dir, f);
     const profile = validateData<Omit<ArchProfile, 'file'>>(file, loadYaml(file), archSchema, 'ARCH_PROFILE_INVALID');
+    // A silence window as long as the boot timeout would never fire: the boot would just time out.
+    if (profile.kvmFirstOutputMs >= profile.bootTimeoutMs.kvm) {
+      throw new UserError('ARCH_PROFILE_INVALID', `${file} is not valid:\n  ${file}: /kvmFirstOutputMs: must be below bootTimeoutMs.kvm (${profile.bootTimeoutMs.kvm})`, { stage: 'cli' });
+    }
     out.set(profile.name, { ...profile, file });
   }
   return out;

@@ -2,6 +2,10 @@
 // guest's init prints "kvmatrix: sshd started" on the serial console; only
 // then do we connect (earlier attempts fall into slirp's retry backoff),
 // with capped exponential backoff, bounded by the arch's boot timeout.
+// Under KVM a silence watchdog runs too: the kernel prints within a second
+// when KVM works, so no byte on the serial console for the arch's
+// kvmFirstOutputMs means this host's KVM runs no guest (KVM_SILENT), and
+// we say so then instead of at the boot timeout.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Accel, ArchProfile } from '../arch/profile.ts';
@@ -12,6 +16,7 @@ import { GuestSsh } from '../ssh/client.ts';
 import { freeLoopbackPort } from './free-port.ts';
 import { qemuArgv } from './qemu-argv.ts';
 import { findPanic } from '../parse/console.ts';
+import { hostVirtFlags, virtFlagsNote } from '../arch/host.ts';
 
 export const SSHD_READY_LINE = 'kvmatrix: sshd started';
 
@@ -25,6 +30,8 @@ export interface BootRequest {
   timeoutMs?: number;
   extraCmdline?: string[];
   onConsoleLine?: (line: string) => void;
+  /** The guest's first byte on the serial console, ms after qemu started. */
+  onFirstOutput?: (afterMs: number) => void;
   signal?: AbortSignal;
 }
 
@@ -96,9 +103,16 @@ async function bootOnce(req: BootRequest, timeoutMs: number): Promise<Vm> {
   let panicAt: number | null = null;
   const started = Date.now();
   let toSshdMs = 0;
+  let toFirstOutputMs: number | null = null;
   const qemu = spawnLongLived(file, args, {
     logPath: req.consoleLogPath,
-    onOutput: (chunk) => {
+    onOutput: (chunk, stream) => {
+      // With -nodefaults and -serial stdio, stdout is the guest's serial console and nothing
+      // else (SeaBIOS and the option ROMs print nothing there); stderr is qemu's own warnings.
+      if (stream === 'stdout' && toFirstOutputMs === null) {
+        toFirstOutputMs = Date.now() - started;
+        req.onFirstOutput?.(toFirstOutputMs);
+      }
       consoleText += chunk;
       partial += chunk;
       const lines = partial.split('\n');
@@ -119,6 +133,7 @@ async function bootOnce(req: BootRequest, timeoutMs: number): Promise<Vm> {
     throw new InfraError(code, message, { stage: 'boot', logPath: req.consoleLogPath, logTail: tail, hint });
   };
   const deadline = started + timeoutMs;
+  const silenceMs = req.accel === 'kvm' ? Math.min(req.arch.kvmFirstOutputMs, timeoutMs) : null;
   let backoff = 100;
   try {
     for (;;) {
@@ -130,6 +145,11 @@ async function bootOnce(req: BootRequest, timeoutMs: number): Promise<Vm> {
         if (panic) await fail('BOOT_PANIC', `boot-failed: kernel panic: ${panic}`);
         await fail('BOOT_QEMU_EXITED', `qemu exited during boot (exit ${r.exitCode ?? r.signal}) before the guest's sshd answered`,
           'read the console log; a missing -kernel/-initrd or a bad machine option shows there');
+      }
+      if (silenceMs !== null && toFirstOutputMs === null && Date.now() - started > silenceMs) {
+        const note = virtFlagsNote(hostVirtFlags(req.arch)) || 'nested virtualisation?';
+        await fail('KVM_SILENT', `KVM unusable: no console output within ${(silenceMs / 1000).toFixed(0)} s under -accel kvm (${note})`,
+          'use --accel auto (falls back to TCG) or --accel tcg; for KVM on a nested host, expose vmx/svm to this VM in the outer hypervisor');
       }
       if (panicAt !== null && Date.now() - panicAt > 1000) {
         await fail('BOOT_PANIC', `boot-failed: kernel panic: ${findPanic(consoleText) ?? ''}`);

@@ -15,8 +15,8 @@ export interface RunOptions {
   /** Every command is bounded: DEFAULT_TIMEOUT_MS unless the caller knows better. */
   timeoutMs?: number;
   input?: string | Buffer;
-  /** Called with output chunks as they arrive (progress display). */
-  onOutput?: (chunk: string) => void;
+  /** Called with output chunks as they arrive (progress display), and which stream they came on. */
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
   /** Print instead of running (virtme-ng's dry run). */
   dryRun?: boolean;
   /** Keep stdout in memory (default true). Off for builds with megabytes of output. */
@@ -77,13 +77,13 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     timedOut = true;
     if (group !== undefined) liveGroups.kill(group);
   }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const forward = (chunk: Buffer | string) => {
+  const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer | string) => {
     const text = chunk.toString();
     log(opts.logPath, text);
-    opts.onOutput?.(text);
+    opts.onOutput?.(text, stream);
   };
-  child.stdout?.on('data', forward);
-  child.stderr?.on('data', forward);
+  child.stdout?.on('data', forward('stdout'));
+  child.stderr?.on('data', forward('stderr'));
   try {
     const result = await child;
     return {
@@ -129,13 +129,13 @@ export function spawnLongLived(file: string, args: readonly string[], opts: RunO
   const pid = child.pid;
   liveGroups.add(pid);
   let running = true;
-  const forward = (chunk: Buffer | string) => {
+  const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer | string) => {
     const text = chunk.toString();
     log(opts.logPath, text);
-    opts.onOutput?.(text);
+    opts.onOutput?.(text, stream);
   };
-  child.stdout?.on('data', forward);
-  child.stderr?.on('data', forward);
+  child.stdout?.on('data', forward('stdout'));
+  child.stderr?.on('data', forward('stderr'));
   const exited: Promise<RunResult> = child.then((r) => {
     running = false;
     liveGroups.reap(pid);

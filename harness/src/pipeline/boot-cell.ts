@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { mkdtemp, mkdir } from 'node:fs/promises';
 import { UserError } from '../errors.ts';
 import { getArch } from '../arch/profile.ts';
-import { chooseAccel, type AccelPolicy } from '../arch/host.ts';
+import type { AccelPolicy } from '../arch/host.ts';
 import type { Ctx } from '../stage.ts';
 import { must, runStage } from '../stage.ts';
 import type { MatrixConfig } from '../matrix/config.ts';
@@ -13,7 +13,8 @@ import { fetchSource } from './sources.ts';
 import { loadPatchFiles } from '../patch/series.ts';
 import { buildKernel } from '../build/build-kernel.ts';
 import { buildGuestImage } from '../guest/image.ts';
-import { bootVm, type Vm } from '../boot/vm.ts';
+import type { Vm } from '../boot/vm.ts';
+import { bootWithPolicy } from '../boot/accel-boot.ts';
 
 export async function bootCell(ctx: Ctx, cfg: MatrixConfig, cellId: string, accelPolicy: AccelPolicy): Promise<{ vm: Vm; logDir: string }> {
   const plans = planCells(cfg);
@@ -27,10 +28,10 @@ export async function bootCell(ctx: Ctx, cfg: MatrixConfig, cellId: string, acce
   const patches = must(await runStage(c, 'patch', undefined, () => loadPatchFiles(plan.variant.patches, cfg.baseDir)));
   const build = must(await runStage(c, 'build', undefined, () => buildKernel(c, { source, arch, variant: plan.variant.name, patches, logPath: join(logDir, 'build.log') })));
   const image = must(await runStage(c, 'image', undefined, () => buildGuestImage(c, arch, join(logDir, 'image.log'))));
-  const accel = await chooseAccel(arch, accelPolicy);
-  const vm = must(await runStage(c, 'boot', accel.accel, () => bootVm({
-    arch, accel: accel.accel, kernelImage: build.image, initrd: image.initrdPath, keys: image.keys,
+  const vm = must(await runStage(c, 'boot', `--accel ${accelPolicy}`, () => bootWithPolicy({
+    policy: accelPolicy, cacheDir: c.cacheDir, cell: c.cell, report: c.report,
+    arch, kernelImage: build.image, initrd: image.initrdPath, keys: image.keys,
     consoleLogPath: join(logDir, 'console.log'), timeoutMs: cfg.timeouts.bootMs, signal: ctx.signal,
-  })));
+  }).then((b) => b.vm)));
   return { vm, logDir };
 }

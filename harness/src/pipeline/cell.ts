@@ -5,7 +5,7 @@
 import { join, relative } from 'node:path';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { getArch, type ArchProfile } from '../arch/profile.ts';
-import { chooseAccel, type AccelPolicy } from '../arch/host.ts';
+import type { AccelPolicy } from '../arch/host.ts';
 import { KvmatrixError, InfraError } from '../errors.ts';
 import type { Ctx } from '../stage.ts';
 import { runStage, type StageResult } from '../stage.ts';
@@ -17,7 +17,8 @@ import { loadPatchFiles } from '../patch/series.ts';
 import { buildKernel } from '../build/build-kernel.ts';
 import { buildGuestImage } from '../guest/image.ts';
 import { buildSelftest } from '../guest/selftest-build.ts';
-import { bootVm, type Vm } from '../boot/vm.ts';
+import type { Vm } from '../boot/vm.ts';
+import { bootWithPolicy } from '../boot/accel-boot.ts';
 import { findPanic, scanConsole } from '../parse/console.ts';
 import { shellQuote } from '../util/shell-quote.ts';
 import { casesFromOutput } from './suites.ts';
@@ -239,16 +240,15 @@ async function bootAndRun(
   result.console.log = rel(consoleLog);
   result.state = 'ok';
   result.error = null;
-  const accel = await chooseAccel(arch, req.accel);
-  result.accel = accel.accel;
-  result.accelReason = accel.reason;
   result.qemuVersion = await qemuVersion(arch.qemu.binary);
   let vm: Vm | undefined;
   try {
-    const boot = await runStage(ctx, 'boot', `${accel.accel} (${accel.reason})`, () => bootVm({
-      arch, accel: accel.accel, kernelImage, initrd: image.initrdPath, keys: image.keys, consoleLogPath: consoleLog,
+    const boot = await runStage(ctx, 'boot', `--accel ${req.accel}`, () => bootWithPolicy({
+      policy: req.accel, cacheDir: ctx.cacheDir, cell: ctx.cell, report: ctx.report,
+      onAccel: (accel, reason) => { result.accel = accel; result.accelReason = reason; },
+      arch, kernelImage, initrd: image.initrdPath, keys: image.keys, consoleLogPath: consoleLog,
       timeoutMs: req.config.timeouts.bootMs, extraCmdline: req.extraCmdline, signal: ctx.signal,
-    }), consoleLog);
+    }).then((b) => b.vm), consoleLog);
     result.stages.push({ stage: 'boot', status: boot.status, durationMs: boot.durationMs, log: rel(consoleLog) });
     if (boot.status === 'failed' || !boot.output) {
       const err = boot.error ?? new InfraError('BOOT_FAILED', 'boot failed', { stage: 'boot' });

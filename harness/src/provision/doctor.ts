@@ -1,11 +1,16 @@
 // `kvmatrix doctor`: every tool with version and status, KVM per arch, free
 // disk in the cache dir, the Debian kernel sources on offer, and the fix for
-// each problem. Honest on a machine without /dev/kvm.
+// each problem. Honest on a machine without /dev/kvm, and on one whose KVM
+// passes the paused-VM probe but runs no guest: per arch it shows the probe,
+// the CPU's virtualisation flags, the last real-boot verdict and what
+// `--accel auto` will do with all that.
 import { statfs } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { machine } from 'node:os';
-import { allArches } from '../arch/profile.ts';
-import { kvmStatus } from '../arch/host.ts';
+import { allArches, type ArchProfile } from '../arch/profile.ts';
+import { hostFacts, hostVirtFlags, isNative, kvmStatus, virtFlagsNote } from '../arch/host.ts';
+import { KVM_VERDICT_MAX_AGE_MS, describeVerdictContext, kvmVerdictPath, readKvmVerdict, verdictStaleness } from '../arch/kvm-verdict.ts';
+import { planAccel } from '../boot/accel-policy.ts';
 import { run } from '../exec/run.ts';
 import { cacheDir } from '../util/paths.ts';
 import { offeredDebianSources } from '../source/debian.ts';
@@ -40,13 +45,10 @@ export async function doctor(debianSources: string[]): Promise<DoctorReport> {
     rows.push([s.req.name, s.ok ? 'ok' : 'MISSING', version, s.req.purpose, s.ok ? '' : `apt-get install ${s.req.package}`]);
   }
   const lines = [`host: ${machine()}`, '', table(rows), ''];
-  const kvmRows: string[][] = [['ARCH', 'ACCEL', 'WHY']];
-  for (const a of arches) {
-    const k = await kvmStatus(a);
-    kvmRows.push([a.name, k.usable ? 'kvm' : 'tcg', k.reason]);
-  }
-  lines.push(table(kvmRows), '');
   const dir = cacheDir();
+  lines.push('KVM per arch (--accel auto trusts KVM only after a real boot shows the kernel\'s console):');
+  for (const a of arches) lines.push(...(await kvmSection(a, dir)));
+  lines.push('');
   mkdirSync(dir, { recursive: true });
   const fs = await statfs(dir);
   const freeGb = (fs.bavail * fs.bsize) / 1024 ** 3;
@@ -60,4 +62,34 @@ export async function doctor(debianSources: string[]): Promise<DoctorReport> {
     lines.push('(or just run `npm run matrix` / `npm test` as root: they install what is missing)');
   }
   return { ok: missing.length === 0 && diskOk, text: lines.join('\n') };
+}
+
+async function kvmSection(arch: ArchProfile, dir: string): Promise<string[]> {
+  const probe = await kvmStatus(arch);
+  const out = [`  ${arch.name}`, `    paused-VM probe: ${!isNative(arch) ? 'n/a' : probe.usable ? 'passes' : 'fails'}: ${probe.reason}`];
+  if (!isNative(arch)) {
+    out.push(`    auto uses:       tcg, because: ${probe.reason}`);
+    return out;
+  }
+  const flags = hostVirtFlags(arch);
+  if (flags.wanted.length > 0) {
+    out.push(`    CPU flags:       ${flags.present.length ? `${flags.present.join(', ')} in /proc/cpuinfo` : `none of ${flags.wanted.join(', ')} in /proc/cpuinfo (${virtFlagsNote(flags)})`}`);
+  }
+  const verdict = await readKvmVerdict(dir, arch.name);
+  const stale = verdict ? verdictStaleness(verdict, await hostFacts(arch), Date.now()) : null;
+  if (!verdict) {
+    out.push('    last real boot:  unverified: no KVM guest booted yet');
+  } else {
+    out.push(`    last real boot:  ${verdict.usable ? 'KVM works' : 'KVM UNUSABLE'}: ${verdict.reason}`,
+      `                     (${describeVerdictContext(verdict)}; ${kvmVerdictPath(dir, arch.name)})${stale ? ` - stale: ${stale}` : ''}`);
+  }
+  const plan = planAccel({ policy: 'auto', known: undefined, remembered: verdict && !stale ? verdict : null, probe, kvmFirstOutputMs: arch.kvmFirstOutputMs });
+  if (plan.do === 'boot' && plan.accel === 'tcg') {
+    const skip = verdict && !stale && !verdict.usable;
+    out.push(`    auto uses:       tcg${skip ? ' straight away (no KVM trial: the last real boot failed on this host kernel and qemu;' +
+      ` re-checked when they change, after ${KVM_VERDICT_MAX_AGE_MS / (24 * 3600_000)} days, on --accel kvm, or when ${kvmVerdictPath(dir, arch.name)} is deleted)` : `, because: ${probe.reason}`}`);
+  } else {
+    out.push(`    auto uses:       kvm on trial: the first boot of a run must print within ${(arch.kvmFirstOutputMs / 1000).toFixed(0)} s, else that cell and the rest of the run use TCG`);
+  }
+  return out;
 }

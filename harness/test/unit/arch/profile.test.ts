@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { allArches, getArch, loadArches } from '../../../src/arch/profile.ts';
@@ -24,5 +24,20 @@ describe('arch profiles', () => {
       const m = (e as Error).message;
       return /bad\.yaml: \/kernel\/fragments: must NOT have fewer than 1 items/.test(m) && /\/qemu: must have required property 'tcg'/.test(m) && /\/bootTimeoutMs\/tcg: must be >= 1000/.test(m);
     });
+  });
+});
+
+describe('arch profiles: KVM trust data', () => {
+  it('every arch has a KVM silence window below its KVM boot timeout; x86_64 names its CPU flags', () => {
+    for (const a of allArches()) assert.ok(a.kvmFirstOutputMs >= 1000 && a.kvmFirstOutputMs < a.bootTimeoutMs.kvm, a.name);
+    assert.deepEqual(getArch('x86_64').hostVirtFlags, ['vmx', 'svm']);
+    assert.deepEqual(getArch('arm64').hostVirtFlags, []);
+  });
+
+  it('rejects a silence window that the boot timeout would always beat', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvm-arch-'));
+    const good = readFileSync(getArch('x86_64').file, 'utf8');
+    writeFileSync(join(dir, 'x86_64.yaml'), good.replace(/^kvmFirstOutputMs: \d+$/m, 'kvmFirstOutputMs: 30000'));
+    assert.throws(() => loadArches(dir), (e: unknown) => e instanceof UserError && /\/kvmFirstOutputMs: must be below bootTimeoutMs\.kvm \(30000\)/.test(e.message));
   });
 });
