@@ -392,7 +392,9 @@ describe('configs/matrix.nightly.yaml', () => {
     const def = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
     assert.deepEqual(cfg.arches, def.arches);
     assert.deepEqual(cfg.suites, def.suites);
-    assert.deepEqual(cfg.expectations, def.expectations);
+    // Expectations about variants the nightly does not run (the as-posted email) stay with the default matrix.
+    const mine = new Set(cfg.variants.map((v) => v.name));
+    assert.deepEqual(cfg.expectations, def.expectations.filter((e) => !e.variants || e.variants.some((v) => mine.has(v))));
   });
 
   it('shards deterministically into disjoint, complete, non-empty slices that keep base and patched together', () => {
