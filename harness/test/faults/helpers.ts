@@ -12,7 +12,18 @@ export { CLI } from '../e2e/helpers.ts';
 import { CLI } from '../e2e/helpers.ts';
 export const FIXTURES = join(repoRoot, 'harness', 'test', 'fixtures', 'faults');
 
-export interface FaultSuite {
+/**
+ * Variants the fault suite builds once and shares: a kernel whose `uname -r`
+ * ends in "-fault" (the fault scripts misbehave only there, so base behaves)
+ * and one that panics before init. Both are small patches on Debian 6.1.
+ */
+export const FAULT_VARIANTS = {
+  fault: { name: 'fault', patches: join(FIXTURES, 'patches', 'localversion-fault') },
+  bootPanic: { name: 'boot-panic', patches: join(FIXTURES, 'patches', 'boot-panic') },
+} as const;
+
+export type FaultSuite = FaultSuiteBinary | { name: string; kind: 'c-source'; source: string };
+interface FaultSuiteBinary {
   name: string;
   script: string;
   args?: string[];
@@ -20,7 +31,7 @@ export interface FaultSuite {
 }
 
 /** A matrix config in a temp dir: Debian 6.1 (same build as the e2e run), x86_64, the given suites. */
-export function faultConfig(opts: { suites: FaultSuite[]; kernels?: { id: string; source: string }[]; variants?: string[]; bootMs?: number }): { file: string; dir: string } {
+export function faultConfig(opts: { suites: FaultSuite[]; kernels?: { id: string; source: string }[]; variants?: (string | { name: string; patches: string })[]; bootMs?: number }): { file: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kvmatrix-fault-'));
   const kernels = opts.kernels ?? [{ id: '6.1', source: '{ provider: debian, package: linux-source-6.1 }' }];
   const lines = [
@@ -28,10 +39,12 @@ export function faultConfig(opts: { suites: FaultSuite[]; kernels?: { id: string
     'kernels:',
     ...kernels.map((k) => `  - { id: ${JSON.stringify(k.id)}, source: ${k.source} }`),
     'variants:',
-    ...(opts.variants ?? ['base']).map((v) => `  - { name: ${v} }`),
+    ...(opts.variants ?? ['base']).map((v) => (typeof v === 'string' ? `  - { name: ${v} }` : `  - { name: ${v.name}, patches: [${JSON.stringify(v.patches)}] }`)),
     'arches: [x86_64]',
     'suites:',
-    ...opts.suites.map((s) => `  - { name: ${s.name}, kind: binary, path: ${JSON.stringify(join(FIXTURES, s.script))}, args: ${JSON.stringify(s.args ?? [])}, timeoutMs: ${s.timeoutMs ?? 60000} }`),
+    ...opts.suites.map((s) => ('kind' in s
+      ? `  - { name: ${s.name}, kind: c-source, source: ${JSON.stringify(join(FIXTURES, s.source))} }`
+      : `  - { name: ${s.name}, kind: binary, path: ${JSON.stringify(join(FIXTURES, s.script))}, args: ${JSON.stringify(s.args ?? [])}, timeoutMs: ${s.timeoutMs ?? 60000} }`)),
     ...(opts.bootMs ? ['timeouts:', `  bootMs: ${opts.bootMs}`] : []),
   ];
   const file = join(dir, 'matrix.yaml');
@@ -115,4 +128,9 @@ export function cellOf(s: RunSummary, id: string) {
   const c = s.cells.find((x) => x.id === id);
   if (!c) throw new Error(`no cell ${id} in ${s.cells.map((x) => x.id).join(', ')}`);
   return c;
+}
+
+/** The matrix verdict of one case on 6.1/x86_64 (or another column). */
+export function verdictOf(s: RunSummary, caseId: string, col = '6.1/x86_64'): string | undefined {
+  return s.matrix.rows.find((r) => r.caseId === caseId)?.cells[col]?.verdict;
 }
