@@ -59,7 +59,9 @@ describe('end to end: Debian 6.1 base vs patched under QEMU', function () {
 
   it('runs the kernel we built: the guest reports the release of the build', () => {
     const base = cellOf(run.summary, '6.1/x86_64/base');
-    assert.equal(base.kernel.release, '6.1.192');
+    // Whatever 6.1.y the mirror offers today: the release the guest runs is the version we unpacked.
+    assert.match(base.kernel.release ?? '', /^6\.1\.\d+$/);
+    assert.equal(base.kernel.release, base.kernel.version);
     const ktap = base.suites[0]?.ktap;
     const texts = [...(ktap?.diagnostics.map((d) => d.text) ?? []), ...(ktap?.cases.flatMap((c) => c.diagnostics) ?? [])];
     assert.ok(texts.some((t) => t.includes(`kernel=${base.kernel.release}`)), 'selftest banner names the guest kernel');
