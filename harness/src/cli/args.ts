@@ -234,8 +234,9 @@ export function parseCommandArgs<Opts extends Record<string, OptionSpec>>(spec: 
       if (name === 'debug') continue;
       const o = options[name];
       if (!o) {
-        if (spec.rest && positionals.length >= declared.filter((p) => p.required).length && positionals.length > 0) throw afterDashDashHint(i);
         const guess = closest(name, known);
+        // After the cell, an option we do not know is most likely the guest command's (unless it is a typo of ours).
+        if (spec.rest && positionals.length > 0 && !guess) throw afterDashDashHint(i);
         throw usageError(spec, `unknown option --${name} for kvmatrix ${spec.name}${guess ? ` (did you mean --${guess}?)` : ''}`,
           `kvmatrix ${spec.name} takes: ${known.map((k) => `--${k}`).join(', ')}`);
       }

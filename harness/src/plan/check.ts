@@ -213,6 +213,8 @@ export function patternCanMatchSuite(pattern: string, suites: readonly string[])
   return suites.some((s) => `${s}/`.startsWith(literal) || literal.startsWith(`${s}/`));
 }
 
+const SINGULAR = { kernels: 'kernel', arches: 'arch', variants: 'variant' } as const;
+
 /** Expectations name only kernels, arches, variants and suites of this config (a typo would make them vanish silently). */
 export function checkExpectations(cfg: MatrixConfig): PlanProblem[] {
   const out: PlanProblem[] = [];
@@ -224,7 +226,7 @@ export function checkExpectations(cfg: MatrixConfig): PlanProblem[] {
       if (!valid.includes(name)) {
         out.push({
           code: 'EXPECTATION_UNKNOWN_NAME', file: cfg.file, at: `/expectations/${i}/${field}/${j}`,
-          message: `unknown ${field.slice(0, -1)} "${name}": this expectation would never apply. Available: ${valid.join(', ')}`,
+          message: `unknown ${SINGULAR[field]} "${name}": this expectation would never apply. Available: ${valid.join(', ')}`,
           hint: `use one of the ${field} defined in ${cfg.file}`,
         });
       }
@@ -380,7 +382,7 @@ export async function checkSourcesResolvable(cfg: MatrixConfig, facts: Pick<Plan
         });
       }
     }
-    if (s.provider === 'git') {
+    if (s.provider === 'git' && !gitUrlProblem(s.url)) {
       const kind = classifyGitUrl(s.url, cfg.baseDir);
       if (kind.kind === 'local') {
         const st = statOrNull(kind.path);
