@@ -26,7 +26,7 @@ export function usage(registry: Record<string, CliCommand> = commands): string {
   lines.push('', 'global options:');
   lines.push(`  --debug      ${GLOBAL_OPTIONS.debug.description}`);
   lines.push('  -h, --help   this help; kvmatrix <command> --help describes a command and each of its flags');
-  lines.push('', 'environment: KVMATRIX_CACHE_DIR (sources, builds, images; default kernels/), KVMATRIX_RESULTS_DIR (default results/)');
+  lines.push('', 'environment: KVMATRIX_CACHE_DIR (sources, builds, images; default kernels/), KVMATRIX_RESULTS_DIR (default results/),', '  KVMATRIX_DEBUG=1 (same as --debug)');
   lines.push(EXIT_CODES_HELP);
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 // What every command that builds or boots does first, in this order: check
 // the plan (nothing created yet), then provision host tools (apt), then run.
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import { allArches, getArch } from '../arch/profile.ts';
@@ -71,6 +71,11 @@ export function assertOutputDir(flag: string, dir: string): string {
     throw new UserError('OUT_DIR_INVALID', p === abs ? `${flag} ${abs} is a file, not a directory` : `${flag} ${abs}: ${p} is a file, not a directory`, {
       hint: `${flag} takes a directory (created when missing)`,
     });
+  }
+  try {
+    accessSync(p, constants.W_OK);
+  } catch (cause) {
+    throw new UserError('OUT_DIR_INVALID', `${flag} ${abs}: ${p} is not writable`, { cause, hint: 'choose a directory you can write, or fix its permissions' });
   }
   return abs;
 }
