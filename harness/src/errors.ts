@@ -35,7 +35,9 @@ export abstract class KvmatrixError extends Error {
 
   /** Multi-line rendering for the terminal. */
   describe(): string {
-    const lines = [`${this.kind === 'user' ? 'error' : 'infrastructure error'} [${this.code}]${this.stage ? ` in ${this.stage}` : ''}: ${this.message}`];
+    // "in cli" says nothing: the CLI is where every error ends up.
+    const where = this.stage && this.stage !== 'cli' ? ` in ${this.stage}` : '';
+    const lines = [`${this.kind === 'user' ? 'error' : 'infrastructure error'} [${this.code}]${where}: ${this.message}`];
     if (this.hint) lines.push(`  fix: ${this.hint}`);
     if (this.logPath) lines.push(`  log: ${this.logPath}`);
     if (this.logTail) lines.push('  --- last lines ---', ...this.logTail.split('\n').map((l) => `  | ${l}`));
@@ -62,8 +64,34 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.infra;
 }
 
-export function describeError(err: unknown): string {
-  if (err instanceof KvmatrixError) return err.describe();
-  if (err instanceof Error) return `internal error: ${err.stack ?? err.message}`;
-  return `internal error: ${String(err)}`;
+/** Node's errors from the file system and friends: `ENOENT`, `EIO`... */
+export function systemErrorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+function causeChain(err: unknown): string[] {
+  const out: string[] = [];
+  let c = err instanceof Error ? err.cause : undefined;
+  for (let depth = 0; c !== undefined && depth < 5; depth++) {
+    out.push(`  caused by: ${c instanceof Error ? (c.stack ?? c.message) : String(c)}`);
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return out;
+}
+
+/**
+ * What the terminal shows for an error. Stack traces only with `debug`:
+ * a user or infrastructure error is explained by its message and hint.
+ */
+export function describeError(err: unknown, opts: { debug?: boolean } = {}): string {
+  const debug = opts.debug ?? false;
+  if (err instanceof KvmatrixError) {
+    return [err.describe(), ...(debug ? [`  stack: ${err.stack ?? ''}`, ...causeChain(err)] : [])].join('\n');
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const sys = systemErrorCode(err);
+  const head = sys ? `infrastructure error [${sys}]: ${message}` : `internal error: ${message}`;
+  const detail = debug && err instanceof Error ? [`  stack: ${err.stack ?? ''}`, ...causeChain(err)] : ['  fix: rerun with --debug for the stack trace, and report it if the message does not explain it'];
+  return [head, ...detail].join('\n');
 }

@@ -138,6 +138,11 @@ export function getArch(name: string): ArchProfile {
   return found;
 }
 
+/** The profile name for `name` when it is a profile's name or alias; otherwise `name` unchanged (for a check to report). */
+export function canonicalArchName(name: string, arches: readonly Pick<ArchProfile, 'name' | 'aliases'>[] = allArches()): string {
+  return arches.find((a) => a.name === name || a.aliases.includes(name))?.name ?? name;
+}
+
 /** The host's arch profile, if we have one (used to decide native vs cross). */
 export function hostArch(unameMachine: string): ArchProfile | undefined {
   return allArches().find((a) => a.unameMachine === unameMachine);

@@ -80,17 +80,37 @@ export interface CacheEntryInfo {
   mtimeMs: number;
 }
 
-export async function listEntries(cacheDir: string): Promise<CacheEntryInfo[]> {
+/**
+ * Every finished entry (temp dirs and lock dirs are not entries). Anything
+ * else found there (a stray file, an unreadable dir) is skipped and reported
+ * through `warn`, never fatal: listing must work on a messy cache.
+ */
+export async function listEntries(cacheDir: string, warn: (text: string) => void = () => {}): Promise<CacheEntryInfo[]> {
   const root = join(cacheDir, 'builds');
   const out: CacheEntryInfo[] = [];
   if (!existsSync(root)) return out;
-  for (const arch of await readdir(root)) {
-    for (const key of await readdir(join(root, arch))) {
-      if (key.startsWith('.')) continue;
-      const dir = join(root, arch, key);
-      let size = 0;
-      for (const f of await readdir(dir)) size += (await stat(join(dir, f))).size;
-      out.push({ arch, key, dir, meta: await readJson<BuildMeta>(join(dir, 'meta.json')), sizeBytes: size, mtimeMs: (await stat(dir)).mtimeMs });
+  const ours = (name: string) => name.startsWith('.') || name.endsWith('.lock');
+  for (const arch of await readdir(root, { withFileTypes: true })) {
+    if (ours(arch.name)) continue;
+    const archDir = join(root, arch.name);
+    if (!arch.isDirectory()) {
+      warn(`skipping ${archDir}: not a directory (the cache holds builds/<arch>/<key>/)`);
+      continue;
+    }
+    for (const key of await readdir(archDir, { withFileTypes: true })) {
+      if (ours(key.name)) continue;
+      const dir = join(archDir, key.name);
+      if (!key.isDirectory()) {
+        warn(`skipping ${dir}: not a directory (not a build entry)`);
+        continue;
+      }
+      try {
+        let size = 0;
+        for (const f of await readdir(dir)) size += (await stat(join(dir, f))).size;
+        out.push({ arch: arch.name, key: key.name, dir, meta: await readJson<BuildMeta>(join(dir, 'meta.json')), sizeBytes: size, mtimeMs: (await stat(dir)).mtimeMs });
+      } catch (err) {
+        warn(`skipping ${dir}: ${(err as Error).message}`);
+      }
     }
   }
   return out;

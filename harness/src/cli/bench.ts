@@ -9,32 +9,53 @@ import { writeFileAtomically } from '../util/fs.ts';
 import { join } from 'node:path';
 import { cpus, machine, tmpdir } from 'node:os';
 import { UserError, EXIT } from '../errors.ts';
-import { getArch } from '../arch/profile.ts';
+import { canonicalArchName, getArch } from '../arch/profile.ts';
 import { loadMatrixConfig, planCells } from '../matrix/config.ts';
 import { runMatrix } from '../matrix/run.ts';
 import { fetchSource } from '../pipeline/sources.ts';
 import { loadPatchFiles } from '../patch/series.ts';
 import { buildKernel } from '../build/build-kernel.ts';
 import { resultsRoot } from '../util/paths.ts';
-import { configPath, parseOrThrow, type CliContext } from './main.ts';
-import { provisionFor } from './commands.ts';
+import { cliCommand, configOption, configPath, defineCommand } from './args.ts';
+import { prepareRun } from './prepare.ts';
 import type { Ctx } from '../stage.ts';
 
-export async function benchCommand(c: CliContext): Promise<number> {
-  const { values } = parseOrThrow({
-    args: c.argv,
-    options: { config: { type: 'string' }, kernel: { type: 'string' }, arch: { type: 'string', multiple: true }, variant: { type: 'string' }, 'skip-cold': { type: 'boolean' }, 'skip-warm': { type: 'boolean' } },
-    strict: true,
-  });
+const benchSpec = defineCommand({
+  name: 'bench',
+  summary: 'measure build and run costs into results/bench/',
+  description: 'Measure, on this machine: a cold base build, the incremental patched build after it and a cached lookup (each arch, in a '
+    + 'scratch cache that is deleted afterwards), then a warm rerun of the matrix with the harness overhead share. Numbers go to '
+    + 'results/bench/<time>.json and results/bench/latest.json.',
+  options: {
+    config: configOption,
+    kernel: { type: 'string', value: 'ID', description: 'kernel to build (default: the first in the config)' },
+    arch: { type: 'string', value: 'ARCH', multiple: true, description: 'arch to measure (default: every arch of the config)' },
+    variant: { type: 'string', value: 'NAME', description: 'patched variant for the incremental build (default: the first non-base variant of that kernel)' },
+    'skip-cold': { type: 'boolean', description: 'skip the cold/incremental/cached build measurements' },
+    'skip-warm': { type: 'boolean', description: 'skip the warm matrix rerun' },
+  },
+  examples: ['npm run bench', 'kvmatrix bench --skip-cold'],
+});
+
+export const benchCommand = cliCommand(benchSpec, async (c, { values }) => {
   const cfg = loadMatrixConfig(configPath(values.config));
-  await provisionFor(c, cfg);
-  const kernelId = values.kernel ?? cfg.kernels[0]?.id;
-  const patchedName = values.variant ?? cfg.variants.find((v) => v.name !== 'base' && (!v.kernels || v.kernels.includes(kernelId ?? '')))?.name;
+  const kernelIds = cfg.kernels.map((k) => k.id);
+  const kernelId = values.kernel ?? kernelIds[0];
   const kernel = cfg.kernels.find((k) => k.id === kernelId);
-  if (!kernel || !patchedName) throw new UserError('USAGE', `bench needs a kernel with a patched variant in ${cfg.file}`);
+  if (!kernel) throw new UserError('UNKNOWN_KERNEL', `Unknown kernel "${values.kernel}" in ${cfg.file}. Available: ${kernelIds.join(', ')}`, { hint: 'pass one of those with --kernel' });
+  const candidates = cfg.variants.filter((v) => v.name !== 'base' && (!v.kernels || v.kernels.includes(kernel.id))).map((v) => v.name);
+  const patchedName = values.variant ?? candidates[0];
+  if (!patchedName || !candidates.includes(patchedName)) {
+    throw new UserError('UNKNOWN_VARIANT', patchedName === undefined
+      ? `bench needs a patched (non-base) variant for kernel ${kernel.id} in ${cfg.file}`
+      : `"${patchedName}" is not a patched variant of kernel ${kernel.id} in ${cfg.file}. Available: ${candidates.join(', ') || 'none'}`, { hint: 'pass one with --variant, or pick another --kernel' });
+  }
+  const arches = (values.arch ?? cfg.arches).map((a) => canonicalArchName(a));
+  const unknownArch = arches.find((a) => !cfg.arches.includes(a));
+  if (unknownArch) throw new UserError('UNKNOWN_ARCH', `Unknown arch "${unknownArch}" in ${cfg.file}. Available: ${cfg.arches.join(', ')}`, { hint: 'pass one of those with --arch' });
+  await prepareRun(c, cfg, { kernels: values['skip-warm'] ? [kernel.id] : undefined, arches: values['skip-warm'] ? arches : undefined });
   const patched = cfg.variants.find((v) => v.name === patchedName)!;
   const out: Record<string, unknown> = { host: { arch: machine(), cpus: cpus().length }, config: cfg.file, kernel: kernel.id, variant: patched.name, at: new Date().toISOString() };
-  const arches = values.arch ?? cfg.arches;
   if (!values['skip-cold']) {
     const perArch: Record<string, unknown> = {};
     for (const archName of arches) {
@@ -66,7 +87,7 @@ export async function benchCommand(c: CliContext): Promise<number> {
     out.builds = perArch;
   }
   if (!values['skip-warm']) {
-    const filter = { arches: values.arch };
+    const filter = { arches: values.arch ? arches : undefined };
     // First make sure everything is cached, then time a forced rerun.
     await runMatrix(c.ctx, { config: cfg, filter, force: true, outDir: join(resultsRoot(), 'bench', 'warmup') });
     const t = Date.now();
@@ -88,4 +109,4 @@ export async function benchCommand(c: CliContext): Promise<number> {
   await writeFileAtomically(join(dir, 'latest.json'), text);
   process.stdout.write(text);
   return EXIT.validated;
-}
+});

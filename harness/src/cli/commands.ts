@@ -1,91 +1,76 @@
+// The command registry, and the small commands that need no module of their own.
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { UserError, EXIT } from '../errors.ts';
-import { getArch } from '../arch/profile.ts';
-import { loadMatrixConfig, type MatrixConfig } from '../matrix/config.ts';
-import { runMatrix } from '../matrix/run.ts';
-import { parseShard } from '../matrix/shard.ts';
-import { hostRequirements } from '../provision/requirements.ts';
-import { provision } from '../provision/check.ts';
+import { join } from 'node:path';
+import { InfraError, systemErrorCode, UserError, EXIT } from '../errors.ts';
+import { loadMatrixConfig } from '../matrix/config.ts';
 import { doctor } from '../provision/doctor.ts';
 import { parseKtap } from '../parse/ktap.ts';
 import { scanConsole } from '../parse/console.ts';
-import { configPath, parseOrThrow, type CliContext } from './main.ts';
+import { configsDir } from '../util/paths.ts';
+import { cliCommand, configOption, configPath, defineCommand, DEFAULT_CONFIG, type CliCommand } from './args.ts';
+import { assertSourcesKnown, debianSourcesOf, provisionFor } from './prepare.ts';
+import { matrixCommand } from './matrix.ts';
 import { cacheCommand } from './cache.ts';
 import { reportCommand, mergeCommand } from './report.ts';
 import { execCommand, shellCommand } from './exec.ts';
 import { benchCommand } from './bench.ts';
 
-export function debianSourcesOf(cfg: MatrixConfig): string[] {
-  return [...new Set(cfg.kernels.flatMap((k) => (k.source.provider === 'debian' ? [k.source.package] : [])))];
-}
-
-export async function provisionFor(c: CliContext, cfg: MatrixConfig, arches?: string[]): Promise<void> {
-  const started = Date.now();
-  const profiles = (arches ?? cfg.arches).map(getArch);
-  await provision(hostRequirements(profiles, debianSourcesOf(cfg)), c.ctx.report);
-  c.ctx.report({ kind: 'info', stage: 'provision', text: `host tools ok (${Date.now() - started} ms)` });
-}
-
-async function matrixCommand(c: CliContext): Promise<number> {
-  const { values } = parseOrThrow({
-    args: c.argv,
-    options: {
-      config: { type: 'string' }, kernel: { type: 'string', multiple: true }, arch: { type: 'string', multiple: true },
-      variant: { type: 'string', multiple: true }, jobs: { type: 'string' }, shard: { type: 'string' }, accel: { type: 'string' },
-      rebuild: { type: 'boolean' }, force: { type: 'boolean' }, out: { type: 'string' }, 'kernel-cmdline': { type: 'string', multiple: true },
-    },
-    strict: true,
-  });
-  const cfg = loadMatrixConfig(configPath(values.config));
-  const shard = values.shard ? parseShard(values.shard) : undefined;
-  if (values.shard && !shard) throw new UserError('USAGE', `--shard must look like I/N with 1 <= I <= N, got "${values.shard}"`);
-  const jobs = values.jobs ? Number(values.jobs) : undefined;
-  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new UserError('USAGE', `--jobs must be a positive integer, got "${values.jobs}"`);
-  const accel = values.accel;
-  if (accel && !['auto', 'kvm', 'tcg'].includes(accel)) throw new UserError('USAGE', `--accel must be auto, kvm or tcg, got "${accel}"`);
-  await provisionFor(c, cfg, values.arch?.length ? values.arch : undefined);
-  const { runDir, summary } = await runMatrix(c.ctx, {
-    config: cfg,
-    filter: { kernels: values.kernel, arches: values.arch, variants: values.variant },
-    shard: shard ?? undefined,
-    jobs,
-    accel: accel as 'auto' | 'kvm' | 'tcg' | undefined,
-    rebuild: values.rebuild,
-    force: values.force,
-    outDir: values.out,
-    extraCmdline: values['kernel-cmdline'],
-  });
-  process.stdout.write(`${await readFile(resolve(runDir, 'matrix.md'), 'utf8')}\n`);
-  process.stdout.write(`\nreports: ${runDir}/{results.json,matrix.md,report.html,junit.xml}\n`);
-  return summary.overall.exitCode;
-}
-
-async function doctorCommand(c: CliContext): Promise<number> {
-  const { values } = parseOrThrow({ args: c.argv, options: { config: { type: 'string' } }, strict: true });
+const doctorCommand = cliCommand(defineCommand({
+  name: 'doctor',
+  summary: 'tools, versions, KVM per arch, disk, fixes',
+  description: 'Show every host tool with its version, whether KVM is usable per arch, free disk in the cache and the Debian kernel sources apt offers. Exit 69 when something is missing.',
+  options: { config: configOption },
+}), async (_c, { values }) => {
   const cfg = loadMatrixConfig(configPath(values.config));
   const r = await doctor(debianSourcesOf(cfg));
   process.stdout.write(`${r.text}\n`);
   return r.ok ? EXIT.validated : EXIT.infra;
-}
+});
 
-async function provisionCommand(c: CliContext): Promise<number> {
-  const { values } = parseOrThrow({ args: c.argv, options: { config: { type: 'string' }, for: { type: 'string' } }, strict: true });
-  const cfg = loadMatrixConfig(configPath(values.config ?? (values.for === 'test' ? resolve('configs/matrix.ci.yaml') : undefined)));
+const PROVISION_TARGETS = { matrix: DEFAULT_CONFIG, test: join(configsDir, 'matrix.ci.yaml') } as const;
+
+const provisionCommand = cliCommand(defineCommand({
+  name: 'provision',
+  summary: 'install missing host tools (apt, as root)',
+  description: 'Install the host tools and Debian kernel sources a config needs with one apt-get install (as root); as a normal user, print the '
+    + 'sudo line and exit 2. Idempotent: costs well under a second when everything is there.',
+  options: {
+    for: { type: 'enum', choices: ['matrix', 'test'], description: 'what to provision for: matrix = configs/matrix.yaml, test = configs/matrix.ci.yaml (what npm test runs)' },
+    config: { ...configOption, description: 'provision for this matrix config instead (wins over --for)' },
+  },
+}), async (c, { values }) => {
+  const cfg = loadMatrixConfig(configPath(values.config ?? (values.for ? PROVISION_TARGETS[values.for] : undefined)));
+  await assertSourcesKnown(cfg);
   await provisionFor(c, cfg);
   return EXIT.validated;
+});
+
+/** A file the user named: a missing file, a directory or a permission problem is theirs; anything else is the machine's. */
+async function readUserFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = systemErrorCode(err);
+    if (code === 'ENOENT') throw new UserError('FILE_NOT_FOUND', `${file}: no such file`, { hint: 'give the path of a saved console log or selftest output' });
+    if (code === 'EISDIR') throw new UserError('NOT_A_FILE', `${file} is a directory`, { hint: 'give a log file, e.g. results/latest/cells/<cell>/console.log' });
+    if (code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR') throw new UserError('FILE_UNREADABLE', `${file} cannot be read (${code})`, { hint: 'check the path and its permissions' });
+    throw new InfraError('FILE_IO', `${file} cannot be read: ${(err as Error).message}`, { cause: err });
+  }
 }
 
-async function parseCommand(c: CliContext): Promise<number> {
-  const { positionals } = parseOrThrow({ args: c.argv, options: {}, allowPositionals: true, strict: true });
-  const file = positionals[0];
-  if (!file) throw new UserError('USAGE', 'parse needs a file');
-  const text = await readFile(file, 'utf8');
+const parseCommand = cliCommand(defineCommand({
+  name: 'parse',
+  summary: 'parse a saved KTAP/console log and print JSON',
+  description: 'Parse a saved log offline: the KTAP results in it and the console findings (panics, oopses, WARNs, KASAN...), as JSON on stdout.',
+  positionals: [{ name: 'FILE', required: true, description: 'a console log or selftest output, e.g. results/latest/cells/<cell>/console.log' }],
+  options: {},
+}), async (_c, { positionals }) => {
+  const text = await readUserFile(positionals[0] as string);
   process.stdout.write(`${JSON.stringify({ ktap: parseKtap(text), console: scanConsole(text) }, null, 2)}\n`);
   return EXIT.validated;
-}
+});
 
-export const commands: Record<string, (c: CliContext) => Promise<number>> = {
+export const commands: Record<string, CliCommand> = {
   matrix: matrixCommand,
   report: reportCommand,
   merge: mergeCommand,

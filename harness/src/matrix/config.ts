@@ -7,6 +7,8 @@ import { sha256 } from '../util/hash.ts';
 import { UserError } from '../errors.ts';
 import type { SourceSpec } from '../source/types.ts';
 import type { AccelPolicy } from '../arch/host.ts';
+import { canonicalArchName } from '../arch/profile.ts';
+import { resolveGitUrl } from '../source/git-url.ts';
 
 export interface KernelEntry {
   id: string;
@@ -145,11 +147,22 @@ export const matrixSchema = {
 
 export function loadMatrixConfig(file: string): MatrixConfig {
   const abs = resolve(file);
+  const baseDir = dirname(abs);
   const data = validateData<Omit<MatrixConfig, 'file' | 'baseDir' | 'sha256'>>(abs, loadYaml(abs), matrixSchema);
   // ajv does not apply defaults inside oneOf branches: fill them here.
   const suites = data.suites.map((s) => ({ ...s, args: s.args ?? [], timeoutMs: s.timeoutMs ?? 300_000 }));
   const variants = (data.variants ?? [{ name: 'base', patches: [] }]).map((v) => ({ ...v, patches: v.patches ?? [] }));
-  const cfg: MatrixConfig = { ...data, suites, variants, file: abs, baseDir: dirname(abs), sha256: sha256(readFileSync(abs)) };
+  // Paths on this machine resolve from the config's directory, like patches and suites.
+  const kernels = data.kernels.map((k): KernelEntry => {
+    if (k.source.provider === 'local') return { ...k, source: { ...k.source, path: resolve(baseDir, k.source.path) } };
+    if (k.source.provider === 'git') return { ...k, source: { ...k.source, url: resolveGitUrl(k.source.url, baseDir) } };
+    return k;
+  });
+  // One name per arch: aliases (amd64, x86-64, aarch64...) become the profile's name,
+  // so cells, filters and expectations agree. Unknown names stay for the plan check to report.
+  const arches = data.arches.map((a) => canonicalArchName(a));
+  const expectations = data.expectations.map((e) => (e.arches ? { ...e, arches: e.arches.map((a) => canonicalArchName(a)) } : e));
+  const cfg: MatrixConfig = { ...data, kernels, arches, expectations, suites, variants, file: abs, baseDir, sha256: sha256(readFileSync(abs)) };
   crossCheck(cfg);
   return cfg;
 }
@@ -166,7 +179,9 @@ function crossCheck(cfg: MatrixConfig): void {
     if (!kernelIds.includes(k)) problems.push(`/variants/${i}/kernels/${j}: unknown kernel "${k}". Available: ${kernelIds.join(', ')}`);
   }));
   if (!cfg.variants.some((v) => v.name === 'base')) problems.push('/variants: a variant named "base" (no patches) is required: verdicts compare against it');
-  if (problems.length > 0) throw new UserError('CONFIG_INVALID', `${cfg.file} is not valid:\n  ${problems.map((p) => `${cfg.file}: ${p}`).join('\n  ')}`, { stage: 'cli' });
+  if (problems.length > 0) {
+    throw new UserError('CONFIG_INVALID', `${cfg.file} is not valid:\n  ${problems.map((p) => `${cfg.file}: ${p}`).join('\n  ')}`, { stage: 'cli', hint: 'correct each field named above (a JSON path into the file); nothing was started' });
+  }
 }
 
 export interface CellPlan {
@@ -205,14 +220,14 @@ export interface CellFilter {
 export function filterCells(cfg: MatrixConfig, cells: CellPlan[], f: CellFilter): CellPlan[] {
   const check = (what: string, asked: string[] | undefined, valid: string[]) => {
     for (const a of asked ?? []) {
-      if (!valid.includes(a)) throw new UserError(`UNKNOWN_${what.toUpperCase()}`, `Unknown ${what} "${a}" in ${cfg.file}. Available: ${valid.join(', ')}`);
+      if (!valid.includes(a)) throw new UserError(`UNKNOWN_${what.toUpperCase()}`, `Unknown ${what} "${a}" in ${cfg.file}. Available: ${valid.join(', ')}`, { hint: `pass one of those with --${what}` });
     }
   };
   check('kernel', f.kernels, cfg.kernels.map((k) => k.id));
-  check('arch', f.arches, cfg.arches);
+  check('arch', f.arches?.map((a) => canonicalArchName(a)), cfg.arches);
   check('variant', f.variants, cfg.variants.map((v) => v.name));
   return cells.filter((c) =>
     (!f.kernels?.length || f.kernels.includes(c.kernel.id)) &&
-    (!f.arches?.length || f.arches.includes(c.arch)) &&
+    (!f.arches?.length || f.arches.some((a) => canonicalArchName(a) === c.arch)) &&
     (!f.variants?.length || f.variants.includes(c.variant.name)));
 }

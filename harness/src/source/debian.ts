@@ -20,16 +20,51 @@ export async function installedDebianVersion(pkg: string): Promise<string | null
   return status?.endsWith('installed') && !status.includes('not-installed') && version ? version : null;
 }
 
+/** Names of the `linux-source-X.Y` packages apt knows (one `apt-cache search`). */
+export async function offeredDebianSourceNames(): Promise<string[]> {
+  const r = await run('apt-cache', ['search', '--names-only', '^linux-source-[0-9.]+$'], { env: { LC_ALL: 'C' }, timeoutMs: 60_000 });
+  return r.stdout.split('\n').map((l) => l.split(' ')[0]).filter((n): n is string => !!n).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
 /** `linux-source-X.Y` packages the apt sources offer, with candidate versions (for doctor). */
 export async function offeredDebianSources(): Promise<{ name: string; candidate: string }[]> {
-  const r = await run('apt-cache', ['search', '--names-only', '^linux-source-[0-9.]+$']);
-  const names = r.stdout.split('\n').map((l) => l.split(' ')[0]).filter((n): n is string => !!n).sort();
+  const names = await offeredDebianSourceNames();
   const out: { name: string; candidate: string }[] = [];
   for (const name of names) {
     const p = await run('apt-cache', ['policy', name]);
     out.push({ name, candidate: /Candidate:\s*(\S+)/.exec(p.stdout)?.[1] ?? '?' });
   }
   return out;
+}
+
+export interface DebianPackageInfo {
+  installed: string | null;
+  candidate: string | null;
+  /** Every version apt's version table lists. */
+  versions: string[];
+}
+
+/** Parse `apt-cache policy PKG`; null when apt does not know the package. Pure. */
+export function parseAptPolicy(text: string): DebianPackageInfo | null {
+  const field = (k: string) => {
+    const v = new RegExp(`^\\s*${k}:\\s*(\\S+)`, 'm').exec(text)?.[1];
+    return v && v !== '(none)' ? v : null;
+  };
+  const table = text.split(/^\s*Version table:\s*$/m)[1] ?? '';
+  const versions = [...table.matchAll(/^\s{1,8}(?:\*\*\*\s+)?(\S+)\s+-?\d+\s*$/gm)].map((m) => m[1] as string);
+  const info = { installed: field('Installed'), candidate: field('Candidate'), versions };
+  return info.installed || info.candidate || versions.length > 0 ? info : null;
+}
+
+/** apt's view of one package (`apt-cache policy`, no network, no root). */
+export async function debianPackageInfo(pkg: string): Promise<DebianPackageInfo | null> {
+  const r = await run('apt-cache', ['policy', '--', pkg], { env: { LC_ALL: 'C' }, timeoutMs: 60_000 });
+  if (r.exitCode !== 0) {
+    throw new InfraError('APT_UNAVAILABLE', `apt-cache policy ${pkg} failed (${r.exitCode === null ? 'not run' : `exit ${r.exitCode}`})`, {
+      stage: 'provision', logTail: r.stderr.slice(-1000), hint: 'the debian source provider needs a Debian-like host with apt',
+    });
+  }
+  return parseAptPolicy(r.stdout);
 }
 
 export const debianProvider: SourceProvider<DebianSpec> = {

@@ -20,6 +20,7 @@ import type { Ctx } from '../stage.ts';
 import type { KernelSource, SourceProvider, SourceSpec } from './types.ts';
 import { treeKernelVersion } from './kernel-version.ts';
 import { assertArchiveSafe, extractArchive } from './archive.ts';
+import { gitRefProblem, gitUrlProblem } from './git-url.ts';
 
 type GitSpec = Extract<SourceSpec, { provider: 'git' }>;
 
@@ -45,13 +46,8 @@ function gitEnv(): Record<string, string> {
 }
 
 function validate(spec: GitSpec): void {
-  if (!spec.url || spec.url.startsWith('-') || /\s/.test(spec.url)) {
-    throw new UserError('SOURCE_SPEC', `git url "${spec.url}" is not valid`, { stage: 'source' });
-  }
-  // A branch, tag, refs/... name or a full commit sha; never an option or a refspec.
-  if (!spec.ref || spec.ref.startsWith('-') || !/^[A-Za-z0-9._/+-]+$/.test(spec.ref) || spec.ref.includes('..')) {
-    throw new UserError('SOURCE_SPEC', `git ref "${spec.ref}" must be a branch, tag or full commit sha`, { stage: 'source' });
-  }
+  const problem = gitUrlProblem(spec.url) ?? gitRefProblem(spec.ref);
+  if (problem) throw new UserError('SOURCE_SPEC', problem, { stage: 'source' });
 }
 
 const REF_NOT_FOUND = [

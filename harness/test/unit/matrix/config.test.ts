@@ -51,6 +51,33 @@ describe('matrix config', () => {
   });
 });
 
+describe('matrix config: one name per arch, paths from the config directory', () => {
+  it('maps arch aliases to the profile name in arches, expectations and --arch filters', () => {
+    const f = write('name: x\nkernels: [{ id: a, source: { provider: local, path: /tmp } }]\narches: [amd64, aarch64]\nsuites: [{ name: s, kind: binary, path: /bin/true }]\nexpectations: [{ cases: ["s/*"], arches: [x86-64], expect: pass }]\n');
+    const cfg = loadMatrixConfig(f);
+    assert.deepEqual(cfg.arches, ['x86_64', 'arm64']);
+    assert.deepEqual(cfg.expectations[0]?.arches, ['x86_64']);
+    assert.deepEqual(planCells(cfg).map((c) => c.id), ['a/x86_64/base', 'a/arm64/base']);
+    assert.deepEqual(filterCells(cfg, planCells(cfg), { arches: ['x64'] }).map((c) => c.id), ['a/x86_64/base']);
+  });
+
+  it('leaves unknown arch names for the plan check to report', () => {
+    const f = write('name: x\nkernels: [{ id: a, source: { provider: local, path: /tmp } }]\narches: [x86-46]\nsuites: [{ name: s, kind: binary, path: /bin/true }]\n');
+    assert.deepEqual(loadMatrixConfig(f).arches, ['x86-46']);
+  });
+
+  it('resolves local.path and relative git paths from the config file, not the cwd', () => {
+    const f = write('name: x\nkernels:\n  - { id: a, source: { provider: local, path: ../linux } }\n  - { id: b, source: { provider: git, url: repo.git, ref: main } }\n  - { id: c, source: { provider: git, url: "https://h/l.git", ref: main } }\narches: [x86_64]\nsuites: [{ name: s, kind: binary, path: /bin/true }]\n');
+    const cfg = loadMatrixConfig(f);
+    const dir = cfg.baseDir;
+    assert.deepEqual(cfg.kernels.map((k) => k.source), [
+      { provider: 'local', path: join(dir, '..', 'linux') },
+      { provider: 'git', url: join(dir, 'repo.git'), ref: 'main' },
+      { provider: 'git', url: 'https://h/l.git', ref: 'main' },
+    ]);
+  });
+});
+
 describe('sharding', () => {
   const cfg = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
   const cells = planCells(cfg);
