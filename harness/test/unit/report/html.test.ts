@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { run as runProcess } from '../../../src/exec/run.ts';
 import { LOG_TAIL_LINES, VERDICT_COLORS, esc, renderHtml } from '../../../src/report/html.ts';
 import type { RunSummary } from '../../../src/results/types.ts';
-import { countColor, decodePng, loadLogs, loadRun } from './helpers.ts';
+import { assertGolden, countColor, decodePng, loadLogs, loadRun } from './helpers.ts';
 
 function count(haystack: string, needle: string | RegExp): number {
   return typeof needle === 'string' ? haystack.split(needle).length - 1 : (haystack.match(needle) ?? []).length;
@@ -17,6 +17,10 @@ describe('report/html', () => {
   const logs = loadLogs(run);
   const html = renderHtml(run, { logs });
   const cellCount = run.matrix.rows.length * run.matrix.columns.length;
+
+  it('matches the golden rendering of the 6.1 run', () => {
+    assertGolden(html, 'run-6.1.golden.html');
+  });
 
   it('is one self-contained page', () => {
     assert.match(html, /^<!DOCTYPE html>\n<html lang="en">/);
