@@ -20,10 +20,10 @@ export function debianSourcesOf(cfg: MatrixConfig): string[] {
   return [...new Set(cfg.kernels.flatMap((k) => (k.source.provider === 'debian' ? [k.source.package] : [])))];
 }
 
-export async function provisionFor(c: CliContext, cfg: MatrixConfig, arches?: string[]): Promise<void> {
+export async function provisionFor(c: CliContext, cfg: MatrixConfig, arches?: string[], forTests = false): Promise<void> {
   const started = Date.now();
   const profiles = (arches ?? cfg.arches).map(getArch);
-  await provision(hostRequirements(profiles, debianSourcesOf(cfg)), c.ctx.report);
+  await provision(hostRequirements(profiles, debianSourcesOf(cfg), { forTests }), c.ctx.report);
   c.ctx.report({ kind: 'info', stage: 'provision', text: `host tools ok (${Date.now() - started} ms)` });
 }
 
@@ -71,8 +71,9 @@ async function doctorCommand(c: CliContext): Promise<number> {
 
 async function provisionCommand(c: CliContext): Promise<number> {
   const { values } = parseOrThrow({ args: c.argv, options: { config: { type: 'string' }, for: { type: 'string' } }, strict: true });
-  const cfg = loadMatrixConfig(configPath(values.config ?? (values.for === 'test' ? resolve('configs/matrix.ci.yaml') : undefined)));
-  await provisionFor(c, cfg);
+  const forTests = values.for === 'test';
+  const cfg = loadMatrixConfig(configPath(values.config ?? (forTests ? resolve('configs/matrix.ci.yaml') : undefined)));
+  await provisionFor(c, cfg, undefined, forTests);
   return EXIT.validated;
 }
 
