@@ -16,11 +16,24 @@ export default tseslint.config(
     },
   },
   {
+    // No function over 60 lines. Only report/ so far: other layers still have longer ones, to be split.
+    files: ['harness/src/report/**/*.ts', 'harness/src/report/**/*.js'],
+    rules: { 'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }] },
+  },
+  {
     files: ['harness/src/exec/**/*.ts', 'harness/bin/**/*.js'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {
     files: ['harness/bin/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
+    // The report page's own script: a classic browser script, inlined into report.html.
+    files: ['harness/src/report/html/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { document: 'readonly', window: 'readonly', history: 'readonly', location: 'readonly', Element: 'readonly', setTimeout: 'readonly' },
+    },
   },
 );

@@ -41,7 +41,7 @@ const provisionCommand = cliCommand(defineCommand({
 }), async (c, { values }) => {
   const cfg = loadMatrixConfig(configPath(values.config ?? (values.for ? PROVISION_TARGETS[values.for] : undefined)));
   await assertSourcesKnown(cfg);
-  await provisionFor(c, cfg);
+  await provisionFor(c, cfg, { forTests: values.for === 'test' });
   return EXIT.validated;
 });
 

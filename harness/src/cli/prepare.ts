@@ -26,13 +26,15 @@ export function debianSourcesOf(cfg: MatrixConfig, kernelIds?: readonly string[]
 export interface RunScope extends PlanScope {
   /** Arches this run builds for (default: the config's). */
   arches?: readonly string[];
+  /** Also what the test suites need (Chromium for the report test): `provision --for test`. */
+  forTests?: boolean;
 }
 
 /** Install (as root) or name what the run needs: QEMU and toolchains for its arches, its Debian sources. */
 export async function provisionFor(c: CliContext, cfg: MatrixConfig, scope: RunScope = {}): Promise<void> {
   const started = Date.now();
   const profiles = [...new Set(scope.arches ?? cfg.arches)].map(getArch);
-  await provision(hostRequirements(profiles, debianSourcesOf(cfg, scope.kernels)), c.ctx.report);
+  await provision(hostRequirements(profiles, debianSourcesOf(cfg, scope.kernels), { forTests: scope.forTests }), c.ctx.report);
   c.ctx.report({ kind: 'info', stage: 'provision', text: `host tools ok (${Date.now() - started} ms)` });
 }
 

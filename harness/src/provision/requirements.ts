@@ -1,5 +1,6 @@
 // What the host needs, as data: configs/host-tools.yaml plus each arch's
-// qemu and cross compiler, plus the Debian kernel source packages a matrix uses.
+// qemu and cross compiler, plus the Debian kernel source packages a matrix
+// uses, plus (for the tests) the file's test-only tools.
 import { join } from 'node:path';
 import { machine } from 'node:os';
 import { configsDir } from '../util/paths.ts';
@@ -18,23 +19,25 @@ export interface Requirement {
   onlyOn?: string;
 }
 
-const schema = {
-  type: 'object', additionalProperties: false, required: ['tools'],
-  properties: {
-    tools: {
-      type: 'array',
-      items: {
-        type: 'object', additionalProperties: false, required: ['name', 'package', 'purpose'],
-        properties: { name: { type: 'string' }, command: { type: 'string' }, file: { type: 'string' }, package: { type: 'string' }, purpose: { type: 'string' }, onlyOn: { type: 'string' } },
-      },
-    },
+const toolList = {
+  type: 'array',
+  items: {
+    type: 'object', additionalProperties: false, required: ['name', 'package', 'purpose'],
+    properties: { name: { type: 'string' }, command: { type: 'string' }, file: { type: 'string' }, package: { type: 'string' }, purpose: { type: 'string' }, onlyOn: { type: 'string' } },
   },
 };
 
-export function hostRequirements(arches: readonly ArchProfile[], debianSources: readonly string[]): Requirement[] {
+const schema = {
+  type: 'object', additionalProperties: false, required: ['tools'],
+  properties: { tools: toolList, testTools: toolList },
+};
+
+/** `forTests`: also the tools only the tests use (`provision --for test`). */
+export function hostRequirements(arches: readonly ArchProfile[], debianSources: readonly string[], opts: { forTests?: boolean } = {}): Requirement[] {
   const file = join(configsDir, 'host-tools.yaml');
-  const base = validateData<{ tools: Requirement[] }>(file, loadYaml(file), schema).tools.filter((t) => !t.onlyOn || t.onlyOn === machine());
-  const out = [...base];
+  const data = validateData<{ tools: Requirement[]; testTools?: Requirement[] }>(file, loadYaml(file), schema);
+  const tools = [...data.tools, ...(opts.forTests ? data.testTools ?? [] : [])];
+  const out = tools.filter((t) => !t.onlyOn || t.onlyOn === machine());
   for (const a of arches) {
     out.push({ name: a.qemu.binary, command: a.qemu.binary, package: a.qemu.package, purpose: `boot ${a.name} guests` });
     if (!isNative(a)) {

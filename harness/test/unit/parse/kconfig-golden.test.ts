@@ -2,7 +2,7 @@
 // to text that parses to the same options.
 import assert from 'node:assert/strict';
 import { formatKconfig, parseKconfig } from '../../../src/parse/kconfig.ts';
-import { assertMatchesGolden, fixturesIn } from './golden.ts';
+import { assertMatchesGolden, fixturesIn } from '../../golden.ts';
 
 describe('parseKconfig goldens', () => {
   for (const f of fixturesIn('kconfig')) {

@@ -1,6 +1,6 @@
 // Every recorded KTAP capture in fixtures/ktap parses to its golden JSON.
 import { parseKtap, summarizeKtap } from '../../../src/parse/ktap.ts';
-import { assertMatchesGolden, fixturesIn } from './golden.ts';
+import { assertMatchesGolden, fixturesIn } from '../../golden.ts';
 
 describe('parseKtap goldens', () => {
   for (const f of fixturesIn('ktap')) {

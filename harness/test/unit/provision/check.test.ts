@@ -13,6 +13,12 @@ describe('provisioning', () => {
     }
   });
 
+  it('adds the test-only tools (chromium for the report tests) only for `provision --for test`', () => {
+    const names = (forTests: boolean) => hostRequirements(allArches(), [], { forTests }).map((r) => `${r.name}=${r.package}`);
+    assert.ok(names(true).includes('chromium=chromium'));
+    assert.ok(!names(false).includes('chromium=chromium'));
+  });
+
   it('finds commands on PATH and files, and reports what is missing', async () => {
     assert.ok(findOnPath('sh'));
     const s = await checkRequirements([

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { renderJunit, xmlAttr, xmlText } from '../../../src/report/junit.ts';
 import type { RunSummary } from '../../../src/results/types.ts';
-import { assertGolden, loadRun, parseXmlStrict, type XmlElement } from './helpers.ts';
+import { FIXTURES, loadRun, parseXmlStrict, type XmlElement } from './helpers.ts';
+import { assertMatchesGolden } from '../../golden.ts';
 
 const kids = (el: XmlElement, name: string) => el.children.filter((c) => c.name === name);
 
@@ -12,12 +14,18 @@ describe('report/junit', () => {
   const suites = kids(root, 'testsuite');
 
   it('matches the golden rendering of the 6.1 run', () => {
-    assertGolden(xml, 'run-6.1.golden.xml');
+    assertMatchesGolden(xml, join(FIXTURES, 'run-6.1.golden.xml'));
   });
 
   it('is well-formed XML with a <testsuites> root', () => {
     assert.equal(root.name, 'testsuites');
     assert.ok(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n'));
+  });
+
+  it('is checked by a parser that rejects what XML 1.0 forbids', () => {
+    for (const bad of ['<a>\u0000</a>', '<a>\uFFFE</a>', '<a>a & b</a>', '<a>&nbsp;</a>', '<a><b></a></b>', '<a x="1" x="2"/>', '<a/><b/>']) {
+      assert.throws(() => parseXmlStrict(bad), JSON.stringify(bad));
+    }
   });
 
   it('has one testsuite per cell, then the verdicts suite', () => {

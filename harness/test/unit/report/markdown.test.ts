@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { renderMarkdown, wrap } from '../../../src/report/markdown.ts';
 import type { RunSummary } from '../../../src/results/types.ts';
-import { assertGolden, loadRun } from './helpers.ts';
+import { FIXTURES, loadRun } from './helpers.ts';
+import { assertMatchesGolden } from '../../golden.ts';
 
 describe('report/markdown', () => {
   const run = loadRun();
@@ -9,7 +11,7 @@ describe('report/markdown', () => {
   const lines = md.split('\n');
 
   it('matches the golden rendering of the 6.1 run', () => {
-    assertGolden(md, 'run-6.1.golden.md');
+    assertMatchesGolden(md, join(FIXTURES, 'run-6.1.golden.md'));
   });
 
   it('starts with the one-line verdict, then the unexpected outcomes before the matrix', () => {
