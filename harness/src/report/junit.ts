@@ -175,5 +175,14 @@ function verdictSuite(run: RunSummary, total: Counts): string {
   return `  <testsuite${attrs([
     ['name', 'verdicts'], ['tests', counts.tests], ['failures', counts.failures], ['errors', counts.errors], ['skipped', counts.skipped],
     ['time', '0'], ['timestamp', run.startedAt],
-  ])}>\n    <properties>\n      <property${attrs([['name', 'overall'], ['value', run.overall.verdict]])}/>\n      <property${attrs([['name', 'exitCode'], ['value', String(run.overall.exitCode)]])}/>\n      <property${attrs([['name', 'line'], ['value', run.overall.line]])}/>\n    </properties>\n${cases.join('\n')}\n  </testsuite>`;
+  ])}>\n    <properties>\n      <property${attrs([['name', 'overall'], ['value', run.overall.verdict]])}/>\n      <property${attrs([['name', 'exitCode'], ['value', String(run.overall.exitCode)]])}/>\n      <property${attrs([['name', 'line'], ['value', run.overall.line]])}/>\n    </properties>\n${cases.join('\n')}${notes(run)}\n  </testsuite>`;
+}
+
+/** Why the run is not validated, and expectations that matched nothing: said once, for the CI log. */
+function notes(run: RunSummary): string {
+  const lines = [
+    ...(run.overall.verdict !== 'validated' ? (run.overall.blockers ?? []).map((b) => `blocker: ${b}`) : []),
+    ...(run.matrix.warnings ?? []).map((w) => `warning: ${w}`),
+  ];
+  return lines.length > 0 ? `\n    <system-err>${xmlText(lines.join('\n'))}</system-err>` : '';
 }
