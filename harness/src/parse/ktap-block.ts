@@ -4,7 +4,7 @@
 //   - indentation (KTAP v1 and kunit: 4 spaces per level, 2 in some tests);
 //   - a "# " prefix, as run_kselftest.sh prints each test program's own TAP
 //     inside the runner's, starting with "# TAP version 13".
-import type { KtapCase, KtapPlan, KtapProblem } from './ktap.ts';
+import type { KtapCase, KtapPlan, KtapProblem } from './ktap-types.ts';
 import { classifyKtapLine, collectMetrics, parseResultDescription } from './ktap-line.ts';
 import { indentOf } from './lines.ts';
 
