@@ -1,6 +1,6 @@
 // One KTAP/TAP line at a time: what kind of line it is, and what a result
 // line or a diagnostic says. No state here; nesting lives in ktap-block.ts.
-import type { KtapStatus } from './ktap.ts';
+import type { KtapStatus } from './ktap-types.ts';
 
 export type KtapLine =
   | { kind: 'header'; version: string }
