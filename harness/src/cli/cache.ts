@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { UserError, EXIT } from '../errors.ts';
-import { listEntries, type CacheEntryInfo } from '../build/cache.ts';
+import { listEntries, type CacheEntryInfo } from '../kbuild/cache.ts';
 import { cliCommand, cliGroup, defineCommand, type CliContext } from './args.ts';
 
 function gb(n: number): string {

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InfraError, systemErrorCode, UserError, EXIT } from '../errors.ts';
-import { loadMatrixConfig } from '../matrix/config.ts';
+import { loadMatrixConfig } from '../plan/config.ts';
 import { doctor } from '../provision/doctor.ts';
 import { parseKtap } from '../parse/ktap.ts';
 import { scanConsole } from '../parse/console.ts';

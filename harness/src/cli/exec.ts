@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { UserError, EXIT } from '../errors.ts';
 import { canonicalArchName } from '../arch/profile.ts';
-import { loadMatrixConfig, planCells, type CellPlan, type MatrixConfig } from '../matrix/config.ts';
+import { loadMatrixConfig, planCells, type CellPlan, type MatrixConfig } from '../plan/config.ts';
 import { bootCell } from '../pipeline/boot-cell.ts';
 import { shellQuote } from '../util/shell-quote.ts';
 import { accelOption, cliCommand, configOption, configPath, defineCommand } from './args.ts';

@@ -6,7 +6,7 @@ import type { PlannedCell, RunSummary } from '../results/types.ts';
 import { readCellRecords, readRunSummary } from '../results/read.ts';
 import { writeDirAtomically } from '../util/fs.ts';
 import { summarize, harnessVersion, orderCells, plannedCells, type RunState } from '../matrix/run.ts';
-import { filterCells, loadMatrixConfig, planCells, type MatrixConfig } from '../matrix/config.ts';
+import { filterCells, loadMatrixConfig, planCells, type MatrixConfig } from '../plan/config.ts';
 import { readJson } from '../util/fs.ts';
 import { writeReports } from '../report/write.ts';
 import { cliCommand, defineCommand, type CliContext } from './args.ts';

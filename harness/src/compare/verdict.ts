@@ -9,9 +9,9 @@ import type {
   PlannedCell, ProgramStatus, Verdict, VariantOutcome,
 } from '../results/types.ts';
 import { KERNEL_FAILURE_STATES, NOT_BUILT_STATES } from '../results/types.ts';
-import { isStateExpect, type Expectation } from '../matrix/config.ts';
+import { isStateExpect, type Expectation } from '../plan/config.ts';
 import { findingSignature } from '../parse/console.ts';
-import { inRange } from './version-range.ts';
+import { inRange } from '../util/version-range.ts';
 
 /** The row that holds console findings (WARN, BUG, oops, KASAN, lockdep, RCU stall...) per column. */
 export const CONSOLE_ROW = 'console/findings';

@@ -9,7 +9,7 @@ import { run } from '../exec/run.ts';
 import { UserError } from '../errors.ts';
 import { hashValue } from '../util/hash.ts';
 import { tailFile } from '../util/fs.ts';
-import { compilerVersion } from '../build/build-kernel.ts';
+import { compilerVersion } from '../kbuild/build-kernel.ts';
 
 export const SELFTEST_CFLAGS = ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-pthread'];
 

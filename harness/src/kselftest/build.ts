@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { ArchProfile } from '../arch/profile.ts';
 import { compilerFor } from '../arch/host.ts';
-import { compilerVersion } from '../build/build-kernel.ts';
+import { compilerVersion } from '../kbuild/build-kernel.ts';
 import { run } from '../exec/run.ts';
 import { InfraError } from '../errors.ts';
 import { writeDirAtomically } from '../util/fs.ts';

@@ -3,7 +3,7 @@
 // userfaultfd.c split into uffd-stress.c + uffd-unit-tests.c in 6.4), with
 // which arguments, and where they apply.
 import type { ArchProfile } from '../arch/profile.ts';
-import { compareVersions, parseVersion } from '../compare/version-range.ts';
+import { compareVersions, parseVersion } from '../util/version-range.ts';
 import { UserError } from '../errors.ts';
 import { loadYaml, validateData } from '../util/yaml-schema.ts';
 import type { KselftestProgram } from './types.ts';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import type { ArchProfile } from '../arch/profile.ts';
-import { makeArgs } from '../build/kbuild.ts';
+import { makeArgs } from '../kbuild/kbuild.ts';
 import { run } from '../exec/run.ts';
 import { InfraError } from '../errors.ts';
 import { tailFile, writeDirAtomically } from '../util/fs.ts';

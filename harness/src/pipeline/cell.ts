@@ -9,12 +9,12 @@ import type { AccelPolicy } from '../arch/host.ts';
 import { KvmatrixError, InfraError } from '../errors.ts';
 import type { Ctx } from '../stage.ts';
 import { runStage, type StageResult } from '../stage.ts';
-import type { CellPlan, MatrixConfig, SuiteEntry } from '../matrix/config.ts';
+import type { CellPlan, MatrixConfig, SuiteEntry } from '../plan/config.ts';
 import type { CellResult, ErrorRecord, ProgramStatus, StageRecord, SuiteRun } from '../results/types.ts';
 import { RESULTS_SCHEMA } from '../results/types.ts';
-import { fetchSource } from './sources.ts';
+import { fetchSource } from '../source/fetch.ts';
 import { loadPatchFiles } from '../patch/series.ts';
-import { buildKernel } from '../build/build-kernel.ts';
+import { buildKernel } from '../kbuild/build-kernel.ts';
 import { buildGuestImage } from '../guest/image.ts';
 import { buildSelftest } from '../guest/selftest-build.ts';
 import type { Vm } from '../boot/vm.ts';
@@ -22,8 +22,9 @@ import { bootWithPolicy } from '../boot/accel-boot.ts';
 import { findPanic, scanConsole } from '../parse/console.ts';
 import { shellQuote } from '../util/shell-quote.ts';
 import { casesFromOutput } from './suites.ts';
-import { qemuVersion } from './qemu-version.ts';
+import { qemuVersion } from '../arch/qemu-version.ts';
 import { writeFileAtomically } from '../util/fs.ts';
+import { fileBaseName } from '../results/paths.ts';
 import { resolve } from 'node:path';
 import type { KernelSource } from '../source/types.ts';
 import { loadKselftestCatalog } from '../kselftest/catalog.ts';
@@ -38,10 +39,6 @@ export interface CellRequest {
   rebuild?: boolean;
   /** Extra kernel command line (fault tests). */
   extraCmdline?: string[];
-}
-
-export function cellDirName(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
 
 function errorRecord(err: KvmatrixError): ErrorRecord {
@@ -259,7 +256,7 @@ async function bootAndRun(
     vm = boot.output;
     result.boot = vm.timings;
     for (const prog of runnables) {
-      const fileBase = prog.label.replace(/[^A-Za-z0-9._-]+/g, '.');
+      const fileBase = fileBaseName(prog.label);
       const outLog = join(dir, `${fileBase}.out`);
       const run = await runStage(ctx, 'run', prog.label, async () => {
         let setupLog = '';

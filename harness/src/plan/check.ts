@@ -11,7 +11,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { ArchProfile } from '../arch/profile.ts';
-import { planCells, type MatrixConfig } from '../matrix/config.ts';
+import { planCells, type MatrixConfig } from './config.ts';
 import { parsePatchFile } from '../patch/parse.ts';
 import { loadKselftestCatalog } from '../kselftest/catalog.ts';
 import { kernelVersionFromMakefile } from '../source/kernel-version.ts';

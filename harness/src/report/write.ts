@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunSummary } from '../results/types.ts';
 import { writeFileAtomically } from '../util/fs.ts';
-import { cellDirName } from '../pipeline/cell.ts';
+import { cellDirName } from '../results/paths.ts';
 
 // Logs go in whole: the HTML renderer keeps the tail and says how much it cut,
 // and its KTAP line numbers stay true.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ciMatrixRun, kvmatrix, CI_CONFIG } from './helpers.ts';
 import { cacheDir } from '../../src/util/paths.ts';
 import type { CellResult, RunSummary } from '../../src/results/types.ts';
-import type { BuildMeta } from '../../src/build/cache.ts';
+import type { BuildMeta } from '../../src/kbuild/cache.ts';
 
 const SHMEM_CASES = ['shmem_memfd_unregister_softdirty', 'shmem_memfd_unprotect_softdirty', 'shmem_anon_unregister_softdirty', 'shmem_anon_unprotect_softdirty'];
 const CONTROLS = ['softdirty_sanity_write_sets_bit', 'softdirty_sanity_clear_without_write', 'anon_private_unregister_softdirty', 'anon_private_unprotect_softdirty', 'uffd_wp_fault_delivered_shmem', 'uffd_wp_fault_delivered_anon', 'anon_private_faults_after_unprotect'];

@@ -12,7 +12,7 @@ import { buildGuestImage } from '../../src/guest/image.ts';
 import { bootVm } from '../../src/boot/vm.ts';
 import { GuestSsh } from '../../src/ssh/client.ts';
 import { silentReporter } from '../../src/progress.ts';
-import type { BuildMeta } from '../../src/build/cache.ts';
+import type { BuildMeta } from '../../src/kbuild/cache.ts';
 import { InfraError } from '../../src/errors.ts';
 
 const CI = 'configs/matrix.ci.yaml';

@@ -6,10 +6,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { run } from '../../../src/exec/run.ts';
-import { loadMatrixConfig, planCells, type MatrixConfig } from '../../../src/matrix/config.ts';
-import { shardCells } from '../../../src/matrix/shard.ts';
+import { loadMatrixConfig, planCells, type MatrixConfig } from '../../../src/plan/config.ts';
+import { shardCells } from '../../../src/plan/shard.ts';
 import { parseTarballUrl } from '../../../src/source/tarball.ts';
-import { inRange } from '../../../src/compare/version-range.ts';
+import { inRange } from '../../../src/util/version-range.ts';
 import { configsDir, repoRoot } from '../../../src/util/paths.ts';
 import {
   heredoc, kvmatrixCalls, loadWorkflow, needsOf, shellVars, stepEnv, workflowErrors, workflowFiles, workflowsDir,

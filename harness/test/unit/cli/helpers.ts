@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
 import { run } from '../../../src/exec/run.ts';
 import { configsDir, repoRoot } from '../../../src/util/paths.ts';
-import { cellDirName } from '../../../src/pipeline/cell.ts';
+import { cellDirName } from '../../../src/results/paths.ts';
 import type { RunSummary } from '../../../src/results/types.ts';
 
 export const CLI = join(repoRoot, 'harness', 'bin', 'kvmatrix.js');

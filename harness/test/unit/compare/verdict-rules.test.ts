@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { compare, overallVerdict, CONSOLE_ROW } from '../../../src/compare/verdict.ts';
 import type { CaseOutcome, CellResult, CellState, PlannedCell, ProgramStatus } from '../../../src/results/types.ts';
 import type { ConsoleFinding } from '../../../src/parse/console.ts';
-import type { Expectation } from '../../../src/matrix/config.ts';
+import type { Expectation } from '../../../src/plan/config.ts';
 
 interface CellSpec {
   kernel?: string;

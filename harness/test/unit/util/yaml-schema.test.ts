@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { loadMatrixConfig } from '../../../src/matrix/config.ts';
+import { loadMatrixConfig } from '../../../src/plan/config.ts';
 import { UserError } from '../../../src/errors.ts';
 
 /** The problem lines of a config that fails its schema. */

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { loadMatrixConfig, planCells, filterCells } from '../../../src/matrix/config.ts';
-import { shardCells, parseShard } from '../../../src/matrix/shard.ts';
+import { loadMatrixConfig, planCells, filterCells } from '../../../src/plan/config.ts';
+import { shardCells, parseShard } from '../../../src/plan/shard.ts';
 import { configsDir } from '../../../src/util/paths.ts';
 import { UserError } from '../../../src/errors.ts';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { compiledObjects, makeArgs, verifyConfig } from '../../../src/build/kbuild.ts';
+import { compiledObjects, makeArgs, verifyConfig } from '../../../src/kbuild/kbuild.ts';
 import { getArch } from '../../../src/arch/profile.ts';
 import { UserError } from '../../../src/errors.ts';
-import type { Fragment } from '../../../src/build/fragments.ts';
+import type { Fragment } from '../../../src/kbuild/fragments.ts';
 
 const frag = (name: string, text: string, optional = false): Fragment => ({ name, path: `/cfg/${name}`, text, optional });
 

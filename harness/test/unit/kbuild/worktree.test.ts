@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { applySeries, openWorkTree } from '../../../src/build/worktree.ts';
+import { applySeries, openWorkTree } from '../../../src/kbuild/worktree.ts';
 import { loadPatchFiles } from '../../../src/patch/series.ts';
 import type { KernelSource } from '../../../src/source/types.ts';
 import { UserError } from '../../../src/errors.ts';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { inRange, compareVersions } from '../../../src/compare/version-range.ts';
+import { inRange, compareVersions } from '../../../src/util/version-range.ts';
 
 describe('version ranges', () => {
   it('compares kernel versions numerically', () => {
