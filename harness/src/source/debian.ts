@@ -232,9 +232,8 @@ async function unpackDeb(ctx: Ctx, debFile: string, pkg: string, tree: string, w
   ctx.report({ kind: 'info', cell: ctx.cell, stage: 'source', text: `unpacked ${pkg} in ${((Date.now() - started) / 1000).toFixed(1)} s` });
 }
 
-/** A suite's package: resolved from the suite's lists, downloaded and unpacked once. */
-async function fetchFromSuite(ctx: Ctx, spec: DebianSpec & { suite: string }, logPath: string): Promise<KernelSource> {
-  const archive = loadDebianArchive();
+/** A suite's package: resolved from the suite's lists, downloaded and unpacked once. `archive`: configs/debian-archive.yaml unless given. */
+export async function fetchSuiteSource(ctx: Ctx, spec: DebianSpec & { suite: string }, logPath: string, archive: DebianArchive = loadDebianArchive()): Promise<KernelSource> {
   const suite = getSuite(archive, spec.suite, 'source');
   // A pinned version already unpacked needs no network (and survives the suite dropping it).
   if (spec.version) {
@@ -273,6 +272,6 @@ export const debianProvider: SourceProvider<DebianSpec> = {
     if (!/^linux-source-\d+\.\d+$/.test(spec.package)) {
       throw new UserError('SOURCE_SPEC', `debian source package must look like linux-source-X.Y, got "${spec.package}"`, { stage: 'source' });
     }
-    return spec.suite === undefined ? fetchInstalled(ctx, spec, logPath) : fetchFromSuite(ctx, { ...spec, suite: spec.suite }, logPath);
+    return spec.suite === undefined ? fetchInstalled(ctx, spec, logPath) : fetchSuiteSource(ctx, { ...spec, suite: spec.suite }, logPath);
   },
 };
