@@ -7,8 +7,8 @@
 //
 // apt checks every index against its `signed-by` keyring (or the host's
 // trusted keys) during `update`, and every .deb against the index's hash
-// during `download`; an update that cannot verify or fetch fails here
-// (--error-on=any), it is never silently "old lists used instead".
+// during `download`; with our own sources an update that cannot verify or
+// fetch fails here (--error-on=any), never silently "old lists used instead".
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -131,7 +131,10 @@ export class PrivateApt {
 
   /** apt-get update, now. Throws InfraError with a code saying why it failed. */
   async update(logPath?: string): Promise<number> {
-    const r = await run('apt-get', [...this.options, '-qq', '--error-on=any', 'update'], { env: C_LOCALE, logPath, timeoutMs: 10 * 60_000 });
+    // Our own sources must all be fetched and verified (else apt says "old ones used instead"
+    // and exits 0). The host's may include third-party repositories whose hiccups are not ours.
+    const strict = this.cfg.sources !== undefined ? ['--error-on=any'] : [];
+    const r = await run('apt-get', [...this.options, '-qq', ...strict, 'update'], { env: C_LOCALE, logPath, timeoutMs: 10 * 60_000 });
     if (r.exitCode !== 0) {
       const why = r.timedOut ? 'unreachable' : classifyAptUpdateFailure(r.stderr);
       const { origin, hints, stage } = this.cfg;
