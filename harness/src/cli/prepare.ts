@@ -7,20 +7,35 @@ import { allArches, getArch } from '../arch/profile.ts';
 import type { MatrixConfig } from '../plan/config.ts';
 import { assertPlan, checkSourcesResolvable, planError, type PlanFacts, type PlanScope } from '../plan/check.ts';
 import { cellDirName } from '../results/paths.ts';
-import { debianPackageInfo, offeredDebianSourceNames } from '../source/debian.ts';
+import { debianPackageInfo, hostSuiteFacts, offeredDebianSourceNames } from '../source/debian.ts';
+import { loadDebianArchive, suiteNames, type DebianArchive } from '../source/debian-archive.ts';
+import { cacheDir } from '../util/paths.ts';
 import { hostRequirements } from '../provision/requirements.ts';
 import { provision } from '../provision/check.ts';
 import type { CliContext } from './args.ts';
 
-/** The real host: apt's package lists, the arch registry on disk, the real cell directory names. */
+/**
+ * The real host: apt's package lists, each Debian suite's private lists
+ * (configs/debian-archive.yaml, loaded only when a source names a suite), the
+ * arch registry on disk, the real cell directory names.
+ */
 export function hostPlanFacts(): PlanFacts {
-  return { debianPackage: debianPackageInfo, debianOffered: offeredDebianSourceNames, arches: allArches(), cellDirName };
+  let archive: DebianArchive | undefined;
+  const debianArchive = () => (archive ??= loadDebianArchive());
+  return {
+    debianPackage: debianPackageInfo,
+    debianOffered: offeredDebianSourceNames,
+    debianSuites: () => suiteNames(debianArchive()),
+    debianSuiteOffer: (suite) => hostSuiteFacts(cacheDir(), debianArchive(), suite),
+    arches: allArches(),
+    cellDirName,
+  };
 }
 
-/** Debian source packages of the given kernels (default: all). */
+/** Debian source packages the host must have installed for the given kernels (default: all); a suite's are downloaded, never installed. */
 export function debianSourcesOf(cfg: MatrixConfig, kernelIds?: readonly string[]): string[] {
   const kernels = cfg.kernels.filter((k) => !kernelIds || kernelIds.includes(k.id));
-  return [...new Set(kernels.flatMap((k) => (k.source.provider === 'debian' ? [k.source.package] : [])))];
+  return [...new Set(kernels.flatMap((k) => (k.source.provider === 'debian' && k.source.suite === undefined ? [k.source.package] : [])))];
 }
 
 export interface RunScope extends PlanScope {

@@ -30,11 +30,28 @@ export interface PlanProblem {
   hint: string;
 }
 
+/** What one Debian suite offers, for sources with `suite:`. */
+export interface DebianSuiteFacts {
+  /** Its `linux-source-X.Y` packages: candidate and every version its lists carry (newest first). */
+  packages: readonly { name: string; candidate: string | null; versions: readonly string[] }[];
+  /** "linux-source-6.12=6.12.117-1" for each version of the suite already unpacked in the cache (usable even once the suite dropped it). */
+  cached: readonly string[];
+  /** Why the suite's lists could not be read (archive unreachable, none fetched before): then the source stage reports it, not the plan check. */
+  unavailable?: string;
+}
+
 export interface PlanFacts {
-  /** apt's view of a Debian package; null when apt does not know it. */
+  /** The host apt's view of a Debian package; null when apt does not know it. */
   debianPackage(name: string): Promise<DebianPackageInfo | null>;
-  /** `linux-source-X.Y` names apt knows, for "Available: ...". */
+  /** `linux-source-X.Y` names the host's apt knows, for "Available: ...". */
   debianOffered(): Promise<string[]>;
+  /** Suites configs/debian-archive.yaml knows, for "Available: ...". */
+  debianSuites(): readonly string[];
+  /**
+   * What a suite offers, from its private apt lists (fetched when older than
+   * a day: the one network access the plan check may do).
+   */
+  debianSuiteOffer(suite: string): Promise<DebianSuiteFacts>;
   /** The arch registry (configs/arch/*.yaml). */
   arches: readonly Pick<ArchProfile, 'name' | 'aliases'>[];
   /** How a cell id becomes its directory name under cells/. */
@@ -331,17 +348,61 @@ export async function checkSourceSpecs(cfg: MatrixConfig): Promise<PlanProblem[]
   return out;
 }
 
-/** The sources this run will fetch exist here and now: Debian packages apt knows, local trees and repositories. */
-export async function checkSourcesResolvable(cfg: MatrixConfig, facts: Pick<PlanFacts, 'debianPackage' | 'debianOffered'>, scope: PlanScope = {}): Promise<PlanProblem[]> {
+/** "linux-source-6.12 6.12.117-1, linux-source-7.2 7.2.13-1": each package with its candidate. */
+function describeSuite(packages: DebianSuiteFacts['packages']): string {
+  return packages.length === 0 ? 'no linux-source-X.Y package' : packages.map((p) => `${p.name} ${p.candidate ?? p.versions[0] ?? '?'}`).join(', ');
+}
+
+type SourceFacts = Pick<PlanFacts, 'debianPackage' | 'debianOffered' | 'debianSuites' | 'debianSuiteOffer'>;
+
+/** A Debian package of a suite: a suite we know, a package it has, a version it offers (or the cache holds). */
+async function checkSuiteSource(cfg: MatrixConfig, at: string, s: { package: string; version?: string; suite: string }, facts: SourceFacts, offers: Map<string, Promise<DebianSuiteFacts>>): Promise<PlanProblem | null> {
+  const known = facts.debianSuites();
+  if (!known.includes(s.suite)) {
+    return {
+      code: 'SOURCE_UNKNOWN_SUITE', file: cfg.file, at: `${at}/suite`,
+      message: `unknown Debian suite "${s.suite}". Available: ${known.join(', ')}`,
+      hint: 'use one of those, or add the suite to configs/debian-archive.yaml',
+    };
+  }
+  if (!offers.has(s.suite)) offers.set(s.suite, facts.debianSuiteOffer(s.suite));
+  const offer = await (offers.get(s.suite) as Promise<DebianSuiteFacts>);
+  if (s.version !== undefined && offer.cached.includes(`${s.package}=${s.version}`)) return null;
+  // No lists and no archive: nothing the config can fix; the source stage fails with the reason.
+  if (offer.unavailable !== undefined && offer.packages.length === 0) return null;
+  const pkg = offer.packages.find((p) => p.name === s.package);
+  if (!pkg) {
+    return {
+      code: 'SOURCE_UNKNOWN_PACKAGE', file: cfg.file, at: `${at}/package`,
+      message: `${s.suite} has no ${s.package}. Available in ${s.suite}: ${describeSuite(offer.packages)}`,
+      hint: 'use one of those, or a suite that has this package (`kvmatrix doctor` lists what every suite offers)',
+    };
+  }
+  if (s.version !== undefined && !pkg.versions.includes(s.version)) {
+    return {
+      code: 'SOURCE_VERSION', file: cfg.file, at: `${at}/version`,
+      message: `${s.suite} does not offer ${s.package} ${s.version}. Available in ${s.suite}: ${s.package} ${pkg.versions.join(', ') || 'none'}`,
+      hint: 'use one of those versions, or drop version: to take the suite\'s current one',
+    };
+  }
+  return null;
+}
+
+/** The sources this run will fetch exist here and now: Debian packages apt (or the suite) knows, local trees and repositories. */
+export async function checkSourcesResolvable(cfg: MatrixConfig, facts: SourceFacts, scope: PlanScope = {}): Promise<PlanProblem[]> {
   const out: PlanProblem[] = [];
   const wanted = scope.kernels ? new Set(scope.kernels) : null;
   const apt = new Map<string, Promise<DebianPackageInfo | null>>();
+  const suiteOffers = new Map<string, Promise<DebianSuiteFacts>>();
   let offered: Promise<string[]> | undefined;
   for (const [i, k] of cfg.kernels.entries()) {
     if (wanted && !wanted.has(k.id)) continue;
     const at = `/kernels/${i}/source`;
     const s = k.source;
-    if (s.provider === 'debian') {
+    if (s.provider === 'debian' && s.suite !== undefined) {
+      const problem = await checkSuiteSource(cfg, at, { ...s, suite: s.suite }, facts, suiteOffers);
+      if (problem) out.push(problem);
+    } else if (s.provider === 'debian') {
       if (!apt.has(s.package)) apt.set(s.package, facts.debianPackage(s.package));
       const info = await apt.get(s.package);
       if (!info) {
@@ -353,7 +414,7 @@ export async function checkSourcesResolvable(cfg: MatrixConfig, facts: Pick<Plan
         out.push({
           code: 'SOURCE_UNKNOWN_PACKAGE', file: cfg.file, at: `${at}/package`,
           message: `apt does not know ${s.package}. Available: ${names.join(', ')}`,
-          hint: 'use one of those; if the list looks stale run `apt-get update`, or add the apt suite that has it (e.g. bookworm-backports)',
+          hint: 'use one of those; if the list looks stale run `apt-get update`, or name a suite: that has it (e.g. suite: trixie; see configs/debian-archive.yaml)',
         });
       } else if (s.version) {
         const versions = [...new Set([info.installed, ...info.versions].filter((v): v is string => !!v))];

@@ -75,7 +75,7 @@ const idPattern = '^[^/\\s][^/]*$';
 
 const sourceSchema = {
   oneOf: [
-    { type: 'object', additionalProperties: false, required: ['provider', 'package'], properties: { provider: { const: 'debian' }, package: { type: 'string', pattern: '^linux-source-[0-9]+\\.[0-9]+$' }, version: { type: 'string' } } },
+    { type: 'object', additionalProperties: false, required: ['provider', 'package'], properties: { provider: { const: 'debian' }, package: { type: 'string', pattern: '^linux-source-[0-9]+\\.[0-9]+$' }, version: { type: 'string', pattern: '^([0-9]+:)?[0-9][A-Za-z0-9.+~-]*$' }, suite: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]*$' } } },
     { type: 'object', additionalProperties: false, required: ['provider', 'url'], properties: { provider: { const: 'tarball' }, url: { type: 'string', pattern: '^(https?|file)://' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
     { type: 'object', additionalProperties: false, required: ['provider', 'url', 'ref'], properties: { provider: { const: 'git' }, url: { type: 'string' }, ref: { type: 'string' } } },
     { type: 'object', additionalProperties: false, required: ['provider', 'path'], properties: { provider: { const: 'local' }, path: { type: 'string' } } },

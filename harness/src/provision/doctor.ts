@@ -14,6 +14,7 @@ import { planAccel } from '../boot/accel-policy.ts';
 import { run } from '../exec/run.ts';
 import { cacheDir } from '../util/paths.ts';
 import { offeredDebianSources } from '../source/debian.ts';
+import { describeOffer, loadDebianArchive, suiteOffer, type DebianArchive, type DebianSuite, type SuiteOffer } from '../source/debian-archive.ts';
 import { checkRequirements } from './check.ts';
 import { hostRequirements } from './requirements.ts';
 
@@ -56,6 +57,7 @@ export async function doctor(debianSources: string[]): Promise<DoctorReport> {
   lines.push(`cache dir: ${dir} (KVMATRIX_CACHE_DIR overrides)`, `free disk: ${freeGb.toFixed(1)} GB ${diskOk ? 'ok' : 'LOW: a kernel source + build needs ~3 GB per (version, arch); free space or move the cache'}`, '');
   const offered = await offeredDebianSources();
   lines.push(`Debian kernel sources offered by apt: ${offered.length ? offered.map((o) => `${o.name} ${o.candidate}`).join(', ') : 'none (run apt-get update?)'}`);
+  lines.push('', ...(await debianSuitesSection(dir)));
   const missing = statuses.filter((s) => !s.ok);
   if (missing.length > 0) {
     lines.push('', `fix all: ${process.getuid?.() === 0 ? '' : 'sudo '}apt-get install -y --no-install-recommends ${[...new Set(missing.map((m) => m.req.package))].join(' ')}`);
@@ -92,4 +94,50 @@ async function kvmSection(arch: ArchProfile, dir: string): Promise<string[]> {
     out.push(`    auto uses:       kvm on trial: the first boot of a run must print within ${(arch.kvmFirstOutputMs / 1000).toFixed(0)} s, else that cell and the rest of the run use TCG`);
   }
   return out;
+}
+
+/** Run `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function hoursAgo(ms: number): string {
+  return ms < 3600_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 3600_000)} h`;
+}
+
+/** What each suite of configs/debian-archive.yaml offers; an unreachable archive is reported, not fatal. */
+async function debianSuitesSection(dir: string): Promise<string[]> {
+  let archive: DebianArchive;
+  try {
+    archive = loadDebianArchive();
+  } catch (err) {
+    return [`Debian suites: ${(err as Error).message}`];
+  }
+  const results = await mapLimit(archive.suites, 3, async (suite: DebianSuite): Promise<{ suite: DebianSuite; offer?: SuiteOffer; error?: string }> => {
+    try {
+      return { suite, offer: await suiteOffer(dir, archive, suite, 'provision') };
+    } catch (err) {
+      return { suite, error: (err as Error).message };
+    }
+  });
+  const rows = results.map(({ suite, offer, error }) => {
+    const from = archive.mirrors[suite.mirror]?.url ?? '?';
+    if (!offer) return [`  ${suite.name}`, `UNREACHABLE: ${error ?? '?'}`, from];
+    const lists = offer.lists;
+    const age = lists.warning ? `(refresh failed: ${lists.warning})` : lists.refreshed ? `(lists fetched now, ${(lists.updateMs / 1000).toFixed(1)} s)` : `(lists ${hoursAgo(lists.ageMs)} old)`;
+    return [`  ${suite.name}`, describeOffer(offer.packages), `${from} ${age}`];
+  });
+  return [
+    `Debian suites a source can name with suite: (${archive.file}; downloaded without root, lists in ${dir}/apt/suite-*, refreshed daily):`,
+    table(rows),
+  ];
 }

@@ -67,7 +67,7 @@ describe('cache corruption, downloads and security (real kernel)', function () {
     const { file } = faultConfig({
       kernels: [
         { id: 'unreachable', source: `{ provider: tarball, url: "http://127.0.0.1:9/linux-6.9.1.tar.xz", sha256: "${'a'.repeat(64)}" }` },
-        { id: '6.1', source: '{ provider: debian, package: linux-source-6.1 }' },
+        { id: '6.1', source: '{ provider: debian, package: linux-source-6.1, suite: bookworm }' },
       ],
       suites: [{ name: 'quick', script: 'quick-ok.sh' }],
     });

@@ -157,7 +157,7 @@ describe('fault injection (real kernel, real qemu, real sshd)', function () {
 
   it('5. qemu killed from outside: infrastructure error, no orphan, the rest of the matrix continues', async () => {
     const { file } = faultConfig({
-      kernels: [{ id: 'victim', source: '{ provider: debian, package: linux-source-6.1 }' }, { id: 'other', source: '{ provider: debian, package: linux-source-6.1 }' }],
+      kernels: [{ id: 'victim', source: '{ provider: debian, package: linux-source-6.1, suite: bookworm }' }, { id: 'other', source: '{ provider: debian, package: linux-source-6.1, suite: bookworm }' }],
       suites: [{ name: 'slow', script: 'slow-ok.sh', args: ['12'], timeoutMs: 60_000 }],
     });
     let killed = 0;
@@ -194,7 +194,7 @@ describe('fault injection (real kernel, real qemu, real sshd)', function () {
   ] as const) {
     it(`6. ${signal} during ${phase}: every child group ends, finished cells stay, the next run resumes`, async () => {
       const { file } = faultConfig({
-        kernels: [{ id: 'first', source: '{ provider: debian, package: linux-source-6.1 }' }, { id: '6.1', source: '{ provider: debian, package: linux-source-6.1 }' }],
+        kernels: [{ id: 'first', source: '{ provider: debian, package: linux-source-6.1, suite: bookworm }' }, { id: '6.1', source: '{ provider: debian, package: linux-source-6.1, suite: bookworm }' }],
         suites: [{ name: 'slow', script: 'slow-ok.sh', args: ['3'], timeoutMs: 60_000 }],
       });
       let sent = false;
@@ -231,7 +231,7 @@ describe('fault injection (real kernel, real qemu, real sshd)', function () {
     // A '/' cannot be in a kernel id (it separates cell id parts): the file lands in the cwd if a shell ever runs it.
     const marker = 'kvmatrix-pwned';
     const { file } = faultConfig({
-      kernels: [{ id: `my kernel; touch ${marker}`, source: '{ provider: debian, package: linux-source-6.1 }' }],
+      kernels: [{ id: `my kernel; touch ${marker}`, source: '{ provider: debian, package: linux-source-6.1, suite: bookworm }' }],
       suites: [{ name: 'quick', script: 'quick-ok.sh' }],
     });
     const [a, b] = await Promise.all([runTracked(['matrix', '--config', file]), runTracked(['matrix', '--config', file])]);

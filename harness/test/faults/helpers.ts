@@ -33,7 +33,7 @@ interface FaultSuiteBinary {
 /** A matrix config in a temp dir: Debian 6.1 (same build as the e2e run), x86_64, the given suites. */
 export function faultConfig(opts: { suites: FaultSuite[]; kernels?: { id: string; source: string }[]; variants?: (string | { name: string; patches: string })[]; bootMs?: number }): { file: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kvmatrix-fault-'));
-  const kernels = opts.kernels ?? [{ id: '6.1', source: '{ provider: debian, package: linux-source-6.1 }' }];
+  const kernels = opts.kernels ?? [{ id: '6.1', source: '{ provider: debian, package: linux-source-6.1, suite: bookworm }' }];
   const lines = [
     'name: fault-test',
     'kernels:',

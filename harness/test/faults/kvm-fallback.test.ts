@@ -79,7 +79,7 @@ describe('KVM that lies (stand-in qemu: -accel kvm never prints)', function () {
   this.timeout(20 * 60_000);
   const lying = lyingKvm();
   const twoCells = faultConfig({
-    kernels: [{ id: 'first', source: '{ provider: debian, package: linux-source-6.1 }' }, { id: 'second', source: '{ provider: debian, package: linux-source-6.1 }' }],
+    kernels: [{ id: 'first', source: '{ provider: debian, package: linux-source-6.1, suite: bookworm }' }, { id: 'second', source: '{ provider: debian, package: linux-source-6.1, suite: bookworm }' }],
     suites: [{ name: 'quick', script: 'quick-ok.sh' }],
   });
 

@@ -24,15 +24,23 @@ const BROKEN: KselftestProgram = {
   ldlibs: ['-lkvmatrix_no_such_lib'], args: [], timeoutMs: 1000,
 };
 
-/** The newest unpacked Debian tree of a series in the cache, as a KernelSource (real path: `find` must not stop at a symlink). */
+/**
+ * The newest unpacked Debian tree of a series in the cache, host-installed
+ * (`debian-linux-source-6.1-<version>`) or from a suite
+ * (`debian-trixie-linux-source-6.12-<version>`), as a KernelSource (real
+ * path: `find` must not stop at a symlink).
+ */
 async function debianSource(series: string): Promise<KernelSource | undefined> {
   if (!existsSync(SOURCES)) return undefined;
-  const dir = readdirSync(SOURCES).filter((d) => d.startsWith(`debian-linux-source-${series}-`) && !d.endsWith('.lock')).sort().pop();
-  if (!dir || !existsSync(join(SOURCES, dir, 'Makefile'))) return undefined;
+  const name = new RegExp(`^debian-(?:([a-z0-9][a-z0-9.-]*)-)?linux-source-${series.replace('.', '\\.')}-([^/]+)$`);
+  const dirs = readdirSync(SOURCES).filter((d) => name.test(d) && !d.endsWith('.lock') && !d.endsWith('.json') && existsSync(join(SOURCES, d, 'Makefile')));
+  const dir = dirs.sort().pop();
+  if (!dir) return undefined;
+  const [, suite, version] = name.exec(dir) as RegExpExecArray;
   const tree = realpathSync(join(SOURCES, dir));
   const kernelVersion = await treeKernelVersion(tree);
   assert.ok(kernelVersion, `${tree}: no kernel version`);
-  return { identity: `debian:linux-source-${series}=${dir.slice(`debian-linux-source-${series}-`.length)}`, tree, kernelVersion };
+  return { identity: `debian:${suite ? `${suite}:` : ''}linux-source-${series}=${version}`, tree, kernelVersion };
 }
 
 /** Files and dirs under `tree` modified or changed after `marker` (a pristine tree must have none). */
@@ -62,7 +70,7 @@ describe('kselftest real build (Debian trees in the cache)', function () {
   it('builds the mm catalog from the 6.1 tree for x86_64 and arm64 (cross): static, right machine, tree untouched, cached', async function () {
     const source = await debianSource('6.1');
     if (!source) {
-      process.stdout.write(`      skipping: no debian-linux-source-6.1-* tree in ${SOURCES} (run \`npm run matrix\` once to unpack it)\n`);
+      process.stdout.write(`      skipping: no debian-[<suite>-]linux-source-6.1-* tree in ${SOURCES} (run \`npm run matrix\` once to unpack it)\n`);
       this.skip();
       return; // skip() throws; this tells the type checker
     }
@@ -125,7 +133,7 @@ describe('kselftest real build (Debian trees in the cache)', function () {
   it('builds the mm/ catalog from a 6.12 tree too when one is unpacked (mkdirty, uffd-unit-tests, pagemap-ioctl)', async function () {
     const source = await debianSource('6.12');
     if (!source) {
-      process.stdout.write(`      skipping: no debian-linux-source-6.12-* tree in ${SOURCES}\n`);
+      process.stdout.write(`      skipping: no debian-[<suite>-]linux-source-6.12-* tree in ${SOURCES}\n`);
       this.skip();
       return; // skip() throws; this tells the type checker
     }

@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const LAYERS: readonly (readonly string[])[] = [
   ['util', 'errors.ts', 'progress.ts'],
   ['parse', 'results', 'exec', 'stage.ts'],
-  ['arch', 'ssh'],
+  ['arch', 'ssh', 'apt'],
   ['source', 'patch', 'kbuild', 'guest', 'boot', 'kselftest', 'provision'],
   ['plan'],
   ['pipeline'],

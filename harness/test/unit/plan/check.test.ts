@@ -3,26 +3,40 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadMatrixConfig } from '../../../src/plan/config.ts';
-import { checkPlan, patternCanMatchSuite, planError, type PlanFacts, type PlanProblem } from '../../../src/plan/check.ts';
+import { checkPlan, patternCanMatchSuite, planError, type DebianSuiteFacts, type PlanFacts, type PlanProblem } from '../../../src/plan/check.ts';
 import { allArches } from '../../../src/arch/profile.ts';
 import { cellDirName } from '../../../src/results/paths.ts';
 import type { DebianPackageInfo } from '../../../src/source/debian.ts';
 import { configsDir } from '../../../src/util/paths.ts';
 import { GOOD_PATCH, fakeKernelTree, validYaml } from '../cli/helpers.ts';
 
-/** apt as on a Debian 12 host with backports: 6.1 installed, 6.12 offered. */
+/** What the Debian suites offered when measured (configs/debian-archive.yaml). */
+const SUITES: Record<string, DebianSuiteFacts> = {
+  bookworm: { packages: [{ name: 'linux-source-6.1', candidate: '6.1.176-1', versions: ['6.1.176-1', '6.1.170-3'] }], cached: [] },
+  trixie: { packages: [{ name: 'linux-source-6.12', candidate: '6.12.117-1', versions: ['6.12.117-1', '6.12.107-1'] }], cached: [] },
+  sid: { packages: [{ name: 'linux-source-7.2', candidate: '7.2.13-1', versions: ['7.2.13-1'] }], cached: [] },
+};
+
+/** apt as on a Debian 12 host with backports: 6.1 installed, 6.12 offered; suites as measured. */
 function facts(apt: Record<string, DebianPackageInfo> = {
   'linux-source-6.1': { installed: '6.1.176-1', candidate: '6.1.176-1', versions: ['6.1.176-1', '6.1.170-3'] },
   'linux-source-6.12': { installed: null, candidate: '6.12.38-1~bpo12+1', versions: ['6.12.38-1~bpo12+1'] },
-}): PlanFacts & { aptCalls: string[] } {
+}, suites: Record<string, DebianSuiteFacts> = SUITES): PlanFacts & { aptCalls: string[]; suiteCalls: string[] } {
   const aptCalls: string[] = [];
+  const suiteCalls: string[] = [];
   return {
     aptCalls,
+    suiteCalls,
     debianPackage: async (name) => {
       aptCalls.push(name);
       return apt[name] ?? null;
     },
     debianOffered: async () => Object.keys(apt).sort(),
+    debianSuites: () => ['bullseye', 'bookworm', 'trixie', 'sid'],
+    debianSuiteOffer: async (suite) => {
+      suiteCalls.push(suite);
+      return suites[suite] ?? { packages: [], cached: [] };
+    },
     arches: allArches(),
     cellDirName,
   };
@@ -207,7 +221,51 @@ describe('plan check', () => {
       assert.match(p?.message ?? '', /Available: 6\.1\.176-1, 6\.1\.170-3/);
     });
     it('leaves an unknown package to provisioning when apt knows no kernel source at all (lists never fetched)', async () => {
-      assert.deepEqual(await problems({ kernels: '  - { id: a, source: { provider: debian, package: linux-source-6.1 } }' }, facts({})), []);
+      assert.deepEqual(await problems({ kernels: '  - { id: a, source: { provider: debian, package: linux-source-6.1, suite: bookworm } }' }, facts({})), []);
+    });
+    describe('Debian suites', () => {
+      const src = (id: string, rest: string) => `  - { id: ${id}, source: { provider: debian, ${rest} } }`;
+      it('takes a package the suite offers, asking each suite once and never the host\'s apt', async () => {
+        const f = facts();
+        const kernels = [src('a', 'package: linux-source-6.12, suite: trixie'), src('b', 'package: linux-source-6.12, suite: trixie, version: 6.12.107-1'), src('c', 'package: linux-source-6.1, suite: bookworm')].join('\n');
+        assert.deepEqual(await problems({ kernels }, f), []);
+        assert.deepEqual(f.suiteCalls, ['trixie', 'bookworm']);
+        assert.deepEqual(f.aptCalls, []);
+      });
+      it('refuses an unknown suite, listing the known ones, without asking the archive', async () => {
+        const f = facts();
+        const ps = await problems({ kernels: src('a', 'package: linux-source-6.12, suite: trixy') }, f);
+        assert.deepEqual(codes(ps), ['SOURCE_UNKNOWN_SUITE /kernels/0/source/suite']);
+        assert.equal(ps[0]?.message, 'unknown Debian suite "trixy". Available: bullseye, bookworm, trixie, sid');
+        assert.match(ps[0]?.hint ?? '', /configs\/debian-archive\.yaml/);
+        assert.deepEqual(f.suiteCalls, []);
+      });
+      it('refuses a package the suite does not have, listing what it offers', async () => {
+        const [p] = await problems({ kernels: src('a', 'package: linux-source-6.12, suite: bookworm') });
+        assert.equal(p?.code, 'SOURCE_UNKNOWN_PACKAGE');
+        assert.equal(p?.at, '/kernels/0/source/package');
+        assert.equal(p?.message, 'bookworm has no linux-source-6.12. Available in bookworm: linux-source-6.1 6.1.176-1');
+      });
+      it('refuses a pinned version the suite does not offer, listing the versions it does', async () => {
+        const [p] = await problems({ kernels: src('a', 'package: linux-source-6.12, suite: trixie, version: 6.12.99-1') });
+        assert.equal(p?.code, 'SOURCE_VERSION');
+        assert.equal(p?.at, '/kernels/0/source/version');
+        assert.equal(p?.message, 'trixie does not offer linux-source-6.12 6.12.99-1. Available in trixie: linux-source-6.12 6.12.117-1, 6.12.107-1');
+      });
+      it('accepts a pinned version the suite dropped while the cache still holds it unpacked', async () => {
+        const suites = { ...SUITES, trixie: { ...(SUITES.trixie as DebianSuiteFacts), cached: ['linux-source-6.12=6.12.38-1'] } };
+        assert.deepEqual(await problems({ kernels: src('a', 'package: linux-source-6.12, suite: trixie, version: 6.12.38-1') }, facts(undefined, suites)), []);
+      });
+      it('leaves an unreachable archive (no lists) to the source stage, but still knows suite names', async () => {
+        const down = { trixie: { packages: [], cached: [], unavailable: 'cannot reach http://deb.debian.org/debian trixie' } };
+        assert.deepEqual(await problems({ kernels: src('a', 'package: linux-source-6.12, suite: trixie') }, facts(undefined, down)), []);
+        assert.deepEqual(codes(await problems({ kernels: src('a', 'package: linux-source-6.12, suite: trixy') }, facts(undefined, down))), ['SOURCE_UNKNOWN_SUITE /kernels/0/source/suite']);
+      });
+      it('refuses a malformed suite or version in the schema', async () => {
+        const file = join(dir, 'bad.yaml');
+        writeFileSync(file, validYaml({ kernels: src('a', 'package: linux-source-6.12, suite: ../etc, version: "latest"') }));
+        assert.throws(() => loadMatrixConfig(file), (err: Error) => /\/kernels\/0\/source\/suite/.test(err.message) && /\/kernels\/0\/source\/version/.test(err.message));
+      });
     });
     it('checks only the sources of the kernels in scope', async () => {
       const f = facts();
