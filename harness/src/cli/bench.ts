@@ -13,7 +13,7 @@ import { canonicalArchName, getArch } from '../arch/profile.ts';
 import { loadMatrixConfig, planCells } from '../plan/config.ts';
 import { runMatrix } from '../matrix/run.ts';
 import { fetchSource } from '../source/fetch.ts';
-import { loadPatchFiles } from '../patch/series.ts';
+import { patchStage } from '../pipeline/prepare.ts';
 import { buildKernel } from '../kbuild/build-kernel.ts';
 import { resultsRoot } from '../util/paths.ts';
 import { cliCommand, configOption, configPath, defineCommand } from './args.ts';
@@ -64,16 +64,16 @@ export const benchCommand = cliCommand(benchSpec, async (c, { values }) => {
       const ctx: Ctx = { ...c.ctx, cacheDir: scratch, cell: `bench/${archName}` };
       try {
         const source = await fetchSource(ctx, kernel.source, join(scratch, 'source.log'));
-        const basePatches = await loadPatchFiles([], cfg.baseDir);
-        const patches = await loadPatchFiles(patched.patches, cfg.baseDir);
+        const baseSeries = await patchStage(source, [], cfg.baseDir, join(scratch, 'patch.log'));
+        const series = await patchStage(source, patched.patches, cfg.baseDir, join(scratch, 'patch.log'));
         let t = Date.now();
-        const base = await buildKernel(ctx, { source, arch, variant: 'base', patches: basePatches, logPath: join(scratch, 'base.log') });
+        const base = await buildKernel(ctx, { source, arch, variant: 'base', ...baseSeries, logPath: join(scratch, 'base.log') });
         const coldMs = Date.now() - t;
         t = Date.now();
-        const pb = await buildKernel(ctx, { source, arch, variant: patched.name, patches, logPath: join(scratch, 'patched.log') });
+        const pb = await buildKernel(ctx, { source, arch, variant: patched.name, ...series, logPath: join(scratch, 'patched.log') });
         const incrementalMs = Date.now() - t;
         t = Date.now();
-        const again = await buildKernel(ctx, { source, arch, variant: patched.name, patches, logPath: join(scratch, 'again.log') });
+        const again = await buildKernel(ctx, { source, arch, variant: patched.name, ...series, logPath: join(scratch, 'again.log') });
         const cachedMs = Date.now() - t;
         perArch[archName] = {
           coldBaseBuildMs: coldMs, patchedIncrementalBuildMs: incrementalMs, incrementalRatio: +(incrementalMs / coldMs).toFixed(3),

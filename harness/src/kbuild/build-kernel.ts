@@ -1,6 +1,7 @@
-// The build stage: cached lookup, else work tree -> patches -> config ->
-// compile -> cache entry. One (source, arch) work tree is shared by all
-// variants, so the patched build reuses the base build's objects.
+// The config and build stages: cached lookup, else work tree (with the patch
+// stage's files written in) -> config -> compile -> cache entry. One (source,
+// arch) work tree is shared by all variants, so the patched build reuses the
+// base build's objects.
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchProfile } from '../arch/profile.ts';
@@ -13,7 +14,8 @@ import type { KernelSource } from '../source/types.ts';
 import type { PatchFile } from '../patch/series.ts';
 import { sha256, sha256File } from '../util/hash.ts';
 import { writeDirAtomically } from '../util/fs.ts';
-import { applySeries, openWorkTree } from './worktree.ts';
+import { openWorkTree, writePatched } from './worktree.ts';
+import type { PatchedFiles } from '../patch/apply.ts';
 import { compile, compiledObjects, configure } from './kbuild.ts';
 import { fragmentsFor } from './fragments.ts';
 import { buildKey, lookupBuild, removeEntry, type BuildMeta } from './cache.ts';
@@ -22,7 +24,10 @@ export interface KernelBuildRequest {
   source: KernelSource;
   arch: ArchProfile;
   variant: string;
+  /** The series (its files' sha256s key the cache; the meta records them). */
   patches: PatchFile[];
+  /** The patch stage's output: what the work tree must hold. */
+  patched: PatchedFiles;
   /** Ignore a cached entry and build again. */
   rebuild?: boolean;
   /** Where this cell's build.log goes (copied into the cache entry too). */
@@ -36,6 +41,9 @@ export interface KernelBuild {
   image: string;
   meta: BuildMeta;
   cached: boolean;
+  /** This run's time in olddefconfig + option check and in make (0 for a cached build). */
+  configMs: number;
+  compileMs: number;
 }
 
 const compilerVersions = new Map<string, string>();
@@ -88,7 +96,7 @@ export async function buildKernel(ctx: Ctx, req: KernelBuildRequest): Promise<Ke
   const { key, fragments, compiler } = await kernelBuildKey(req);
   const check = async (): Promise<KernelBuild | null> => {
     const found = await lookupBuild(ctx.cacheDir, req.arch.name, key);
-    if (found.state === 'hit') return { key, dir: found.dir, image: join(found.dir, found.meta.imageFile), meta: found.meta, cached: true };
+    if (found.state === 'hit') return { key, dir: found.dir, image: join(found.dir, found.meta.imageFile), meta: found.meta, cached: true, configMs: 0, compileMs: 0 };
     if (found.state === 'corrupt') {
       ctx.report({ kind: 'warn', cell: ctx.cell, stage: 'build', text: `cache entry ${key} is corrupt (${found.reason}); rebuilding` });
       await removeEntry(ctx.cacheDir, req.arch.name, key);
@@ -107,13 +115,15 @@ export async function buildKernel(ctx: Ctx, req: KernelBuildRequest): Promise<Ke
       if (hit) return hit;
     }
     const started = Date.now();
-    await applySeries(wt, req.source, req.patches, req.logPath);
+    await writePatched(wt, req.source, req.patched);
     const kreq = { arch: req.arch, src: wt.src, obj: wt.obj, fragments, logPath: req.logPath, onOutput: buildProgress(ctx) };
     const configKey = sha256(JSON.stringify(fragments.map((f) => [f.name, f.text])) + req.source.identity);
     const configText = await configure(kreq, configKey);
+    const configMs = Date.now() - started;
     const incremental = existsSync(join(wt.obj, 'vmlinux'));
     const logBefore = (await readFile(req.logPath, 'utf8').catch(() => '')).length;
     await compile(kreq);
+    const compileMs = Date.now() - started - configMs;
     const logText = (await readFile(req.logPath, 'utf8')).slice(logBefore);
     const release = (await readFile(join(wt.obj, 'include/config/kernel.release'), 'utf8').catch(() => req.source.kernelVersion)).trim();
     const imageFile = req.arch.kernel.image.split('/').pop() ?? 'Image';
@@ -147,7 +157,7 @@ export async function buildKernel(ctx: Ctx, req: KernelBuildRequest): Promise<Ke
       await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
     });
     if (!meta) throw new InfraError('INTERNAL', 'cache entry was not written', { stage: 'build' });
-    return { key, dir, image: join(dir, imageFile), meta, cached: false };
+    return { key, dir, image: join(dir, imageFile), meta, cached: false, configMs, compileMs };
   } finally {
     await wt.release();
   }

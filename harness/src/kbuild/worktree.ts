@@ -1,18 +1,17 @@
 // Per (source, arch) work directory: a hardlink farm of the pristine tree
 // (seconds, no extra disk) plus a persistent object dir. Switching variants
 // restores the files the previous patches touched (fresh copies with a new
-// mtime, so make recompiles them) and applies the new series: a patched build
-// after a base build recompiles only what the patch touches.
+// mtime, so make recompiles them) and writes the new series' files: a patched
+// build after a base build recompiles only what the patch touches.
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { run } from '../exec/run.ts';
-import { InfraError, UserError } from '../errors.ts';
+import { InfraError } from '../errors.ts';
 import { hashValue } from '../util/hash.ts';
 import type { KernelSource } from '../source/types.ts';
-import type { PatchFile } from '../patch/series.ts';
-import { summarizeApplyError } from '../patch/parse.ts';
+import type { PatchedFiles } from '../patch/apply.ts';
 
 export interface WorkTree {
   dir: string;
@@ -85,47 +84,26 @@ async function detach(src: string, pristine: string, rel: string): Promise<void>
   }
 }
 
-export interface ApplyOutcome {
-  appliedKey: string;
-  touched: string[];
-}
-
-export async function applySeries(wt: WorkTree, source: KernelSource, patches: readonly PatchFile[], logPath: string): Promise<ApplyOutcome> {
-  const appliedKey = hashValue(patches.map((p) => p.sha256));
+/**
+ * Make the work tree hold `patched` on top of the pristine source: files the
+ * previous series touched go back to pristine (fresh copies with a new mtime,
+ * so make recompiles them), then the patch stage's output is written. Nothing
+ * is applied here: the patch stage (patch/apply.ts) already did that.
+ */
+export async function writePatched(wt: WorkTree, source: KernelSource, patched: PatchedFiles): Promise<void> {
   const state = await readState(wt.dir);
-  if (state && state.identity === source.identity && state.appliedKey === appliedKey) return { appliedKey, touched: state.touched };
-  // Back to pristine: previous touched files become fresh copies (new mtime).
+  if (state && state.identity === source.identity && state.appliedKey === patched.key) return;
   for (const rel of state?.touched ?? []) await detach(wt.src, source.tree, rel);
-  const touched = new Set<string>();
-  await writeState(wt.dir, { identity: source.identity, touched: [], appliedKey: 'partial' });
-  // Keep git from discovering a repository above the cache (it would then
-  // apply paths relative to that repository's root).
-  const env = { GIT_CEILING_DIRECTORIES: dirname(wt.src) };
-  try {
-    for (const patch of patches) {
-      for (const msg of patch.messages) {
-        const label = `${patch.path}${patch.messages.length > 1 ? ` (message ${msg.index}${msg.subject ? `: ${msg.subject}` : ''})` : ''}`;
-        if (msg.files.length === 0) {
-          throw new UserError('PATCH_EMPTY', `${label} contains no diff`, { stage: 'patch' });
-        }
-        for (const f of msg.files) {
-          touched.add(f);
-          if (existsSync(join(wt.src, f))) await detach(wt.src, source.tree, f);
-        }
-        const check = await run('git', ['apply', '--check', '-v', '-'], { cwd: wt.src, env, input: msg.text, logPath });
-        if (check.exitCode !== 0) {
-          const s = summarizeApplyError(check.stderr);
-          throw new UserError('PATCH_DOES_NOT_APPLY',
-            `${label} does not apply to ${source.identity}: ${s.file ? `${s.file}${s.line ? `:${s.line}` : ''}: ` : s.line ? `line ${s.line}: ` : ''}${s.reason}`,
-            { stage: 'patch', logPath, logTail: check.stderr.trim().split('\n').slice(-15).join('\n'), hint: 'rebase the patch onto this kernel or limit the variant to kernels it applies to' });
-        }
-        const apply = await run('git', ['apply', '-'], { cwd: wt.src, env, input: msg.text, logPath });
-        if (apply.exitCode !== 0) throw new UserError('PATCH_DOES_NOT_APPLY', `${label}: git apply failed after --check passed: ${apply.stderr.trim()}`, { stage: 'patch', logPath });
-      }
-    }
-  } finally {
-    await writeState(wt.dir, { identity: source.identity, touched: [...touched].sort(), appliedKey: touched.size === 0 && patches.length === 0 ? appliedKey : 'partial' });
+  // A crash from here on leaves "partial": the next build restores every file either series touched.
+  const union = [...new Set([...(state?.touched ?? []), ...patched.touched])].sort();
+  await writeState(wt.dir, { identity: source.identity, touched: union, appliedKey: 'partial' });
+  for (const rel of patched.touched) {
+    const target = join(wt.src, rel);
+    await rm(target, { force: true });
+    const content = patched.contents[rel];
+    if (content === null || content === undefined) continue;
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, content);
   }
-  await writeState(wt.dir, { identity: source.identity, touched: [...touched].sort(), appliedKey });
-  return { appliedKey, touched: [...touched].sort() };
+  await writeState(wt.dir, { identity: source.identity, touched: patched.touched, appliedKey: patched.key });
 }
