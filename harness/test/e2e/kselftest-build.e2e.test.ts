@@ -1,22 +1,21 @@
-// Real builds of the catalog against the Debian 6.1 tree in the cache (and a
-// 6.12 one if present): uapi headers installed out of tree, every program
-// static and for the right machine, the pristine tree untouched, the second
-// call served from the cache. Skips only when the tree is absent.
+// Real builds of the catalog against the Debian 6.1 (bookworm) and 6.12
+// (trixie) trees, fetched into the cache like the matrices do: uapi headers
+// installed out of tree, every program static and for the right machine, the
+// pristine tree untouched, the second call served from the cache.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { debianProvider } from '../../src/source/debian.ts';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { buildKselftests } from '../../../src/kselftest/build.ts';
-import { loadKselftestCatalog } from '../../../src/kselftest/catalog.ts';
-import { EM, readElfInfo } from '../../../src/kselftest/elf.ts';
-import type { KselftestProgram } from '../../../src/kselftest/types.ts';
-import { getArch } from '../../../src/arch/profile.ts';
-import { treeKernelVersion } from '../../../src/source/kernel-version.ts';
-import { run } from '../../../src/exec/run.ts';
-import { cacheDir, configsDir } from '../../../src/util/paths.ts';
-import type { KernelSource } from '../../../src/source/types.ts';
+import { buildKselftests } from '../../src/kselftest/build.ts';
+import { loadKselftestCatalog } from '../../src/kselftest/catalog.ts';
+import { EM, readElfInfo } from '../../src/kselftest/elf.ts';
+import type { KselftestProgram } from '../../src/kselftest/types.ts';
+import { getArch } from '../../src/arch/profile.ts';
+import { run } from '../../src/exec/run.ts';
+import { cacheDir, configsDir } from '../../src/util/paths.ts';
+import type { KernelSource } from '../../src/source/types.ts';
 
-const SOURCES = join(cacheDir(), 'sources');
 const CATALOG = loadKselftestCatalog(join(configsDir, 'kselftests', 'mm.yaml'));
 /** Proves that a program that does not link ends in `skipped`, not in an exception. */
 const BROKEN: KselftestProgram = {
@@ -24,23 +23,11 @@ const BROKEN: KselftestProgram = {
   ldlibs: ['-lkvmatrix_no_such_lib'], args: [], timeoutMs: 1000,
 };
 
-/**
- * The newest unpacked Debian tree of a series in the cache, host-installed
- * (`debian-linux-source-6.1-<version>`) or from a suite
- * (`debian-trixie-linux-source-6.12-<version>`), as a KernelSource (real
- * path: `find` must not stop at a symlink).
- */
-async function debianSource(series: string): Promise<KernelSource | undefined> {
-  if (!existsSync(SOURCES)) return undefined;
-  const name = new RegExp(`^debian-(?:([a-z0-9][a-z0-9.-]*)-)?linux-source-${series.replace('.', '\\.')}-([^/]+)$`);
-  const dirs = readdirSync(SOURCES).filter((d) => name.test(d) && !d.endsWith('.lock') && !d.endsWith('.json') && existsSync(join(SOURCES, d, 'Makefile')));
-  const dir = dirs.sort().pop();
-  if (!dir) return undefined;
-  const [, suite, version] = name.exec(dir) as RegExpExecArray;
-  const tree = realpathSync(join(SOURCES, dir));
-  const kernelVersion = await treeKernelVersion(tree);
-  assert.ok(kernelVersion, `${tree}: no kernel version`);
-  return { identity: `debian:${suite ? `${suite}:` : ''}linux-source-${series}=${version}`, tree, kernelVersion };
+/** A Debian suite's linux-source tree, fetched into the cache as the matrices do (a second each when cached). */
+async function debianSource(pkg: string, suite: string): Promise<KernelSource> {
+  const src = await debianProvider.fetch({ cacheDir: cacheDir(), report: () => undefined }, { provider: 'debian', package: pkg, suite }, join(mkdtempSync(join(tmpdir(), 'kvmatrix-kst-src-')), 'source.log'));
+  // Real path: `find` must not stop at a symlink.
+  return { ...src, tree: realpathSync(src.tree) };
 }
 
 /** Files and dirs under `tree` modified or changed after `marker` (a pristine tree must have none). */
@@ -61,20 +48,14 @@ function expectStatic(path: string, machine: number): void {
 type Built = Awaited<ReturnType<typeof buildKselftests>>;
 const byName = <T extends { name: string }>(xs: T[]) => Object.fromEntries(xs.map((x) => [x.name, x]));
 
-describe('kselftest real build (Debian trees in the cache)', function () {
+describe('kselftest real build (Debian 6.1 and 6.12 trees)', function () {
   this.timeout(600000);
   const cache = mkdtempSync(join(tmpdir(), 'kvmatrix-kst-real-'));
   const log = join(cache, 'build.log');
   after(() => rmSync(cache, { recursive: true, force: true }));
 
-  it('builds the mm catalog from the 6.1 tree for x86_64 and arm64 (cross): static, right machine, tree untouched, cached', async function () {
-    const source = await debianSource('6.1');
-    if (!source) {
-      process.stdout.write(`      skipping: no debian-[<suite>-]linux-source-6.1-* tree in ${SOURCES} (run \`npm run matrix\` once to unpack it)\n`);
-      this.skip();
-      return; // skip() throws; this tells the type checker
-    }
-    const src: KernelSource = source; // a plain const: narrowing does not reach into the loop below
+  it('builds the mm catalog from the 6.1 tree for x86_64 and arm64 (cross): static, right machine, tree untouched, cached', async () => {
+    const src = await debianSource('linux-source-6.1', 'bookworm');
     const tree = src.tree;
     const marker = join(cache, 'marker');
     writeFileSync(marker, '');
@@ -130,13 +111,8 @@ describe('kselftest real build (Debian trees in the cache)', function () {
     }
   });
 
-  it('builds the mm/ catalog from a 6.12 tree too when one is unpacked (mkdirty, uffd-unit-tests, pagemap-ioctl)', async function () {
-    const source = await debianSource('6.12');
-    if (!source) {
-      process.stdout.write(`      skipping: no debian-[<suite>-]linux-source-6.12-* tree in ${SOURCES}\n`);
-      this.skip();
-      return; // skip() throws; this tells the type checker
-    }
+  it('builds the mm/ catalog from a 6.12 tree too when one is unpacked (mkdirty, uffd-unit-tests, pagemap-ioctl)', async () => {
+    const source = await debianSource('linux-source-6.12', 'trixie');
     const r = await buildKselftests(cache, source, getArch('x86_64'), CATALOG, log);
     const built = byName(r.built);
     for (const n of ['soft-dirty', 'madv-populate', 'userfaultfd-anon', 'userfaultfd-shmem', 'mkdirty', 'uffd-unit-tests', 'pagemap-ioctl']) {
