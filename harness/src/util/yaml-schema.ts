@@ -45,7 +45,7 @@ function taggedUnionOf(e: ErrorObject): TaggedUnionSchema | undefined {
  * branch has) become one line naming the allowed values; errors inside the
  * branch the tag names are kept as they are.
  */
-export function describeTaggedUnionErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+function describeTaggedUnionErrors(errors: readonly ErrorObject[]): ErrorObject[] {
   return errors.flatMap((e): ErrorObject[] => {
     const union = taggedUnionOf(e);
     if (!union) return [e];
@@ -78,7 +78,7 @@ function mergeMisspelledKeys(errors: ErrorObject[]): ErrorObject[] {
   return out;
 }
 
-export function formatSchemaErrors(file: string, errors: ErrorObject[] | null | undefined): string[] {
+function formatSchemaErrors(file: string, errors: ErrorObject[] | null | undefined): string[] {
   const lines = mergeMisspelledKeys(describeTaggedUnionErrors(errors ?? [])).map((e) => {
     const path = e.instancePath || '/';
     let what = e.message ?? 'is invalid';
