@@ -7,7 +7,6 @@ import type { Reporter } from './progress.ts';
 export interface Ctx {
   cacheDir: string;
   report: Reporter;
-  dryRun?: boolean;
   /** Label for progress lines, e.g. "6.1/x86_64/base". */
   cell?: string;
   /** Aborted on Ctrl-C; long waits listen to it. */

@@ -2,105 +2,60 @@
 // names of an arch together; we keep them in data so a third arch is a file).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
 import { configsDir } from '../util/paths.ts';
-import { loadYaml, validateData } from '../util/yaml-schema.ts';
+import { loadYaml, StringEnum, validateData } from '../util/yaml-schema.ts';
 import { UserError } from '../errors.ts';
 
-export type Accel = 'kvm' | 'tcg';
+const ACCELS = ['kvm', 'tcg'] as const;
+export type Accel = (typeof ACCELS)[number];
 
-export interface QemuAccelProfile {
-  machine: string;
-  cpu: string;
-  accel: Accel;
-}
+const QemuAccelProfileSchema = Type.Object({
+  machine: Type.String(),
+  cpu: Type.String(),
+  accel: StringEnum(ACCELS),
+}, { additionalProperties: false });
 
-export interface ArchProfile {
-  name: string;
-  aliases: string[];
-  unameMachine: string;
-  linuxArch: string;
-  debianArch: string;
-  gnuTriplet: string;
-  compiler: string;
-  crossCompile: string;
-  crossPackages: string[];
-  kernel: { makeTarget: string; image: string; fragments: string[]; optionalFragments?: string[] };
-  qemu: {
-    binary: string;
-    package: string;
-    tcg: QemuAccelProfile;
-    kvm: QemuAccelProfile;
-    console: string;
-    memoryMb: number;
-    netDevice: string;
-    extraArgs: string[];
-  };
-  bootTimeoutMs: Record<Accel, number>;
+export type QemuAccelProfile = Static<typeof QemuAccelProfileSchema>;
+
+const ArchProfileSchema = Type.Object({
+  name: Type.String({ pattern: '^[a-z0-9_]+$' }),
+  aliases: Type.Array(Type.String(), { default: [] }),
+  unameMachine: Type.String(),
+  linuxArch: Type.String(),
+  debianArch: Type.String(),
+  gnuTriplet: Type.String(),
+  compiler: Type.String(),
+  crossCompile: Type.String(),
+  crossPackages: Type.Array(Type.String(), { default: [] }),
+  kernel: Type.Object({
+    makeTarget: Type.String(),
+    image: Type.String(),
+    fragments: Type.Array(Type.String(), { minItems: 1 }),
+    optionalFragments: Type.Array(Type.String(), { default: [] }),
+  }, { additionalProperties: false }),
+  qemu: Type.Object({
+    binary: Type.String(),
+    package: Type.String(),
+    tcg: QemuAccelProfileSchema,
+    kvm: QemuAccelProfileSchema,
+    console: Type.String(),
+    memoryMb: Type.Integer({ minimum: 64 }),
+    netDevice: Type.String(),
+    extraArgs: Type.Array(Type.String(), { default: [] }),
+  }, { additionalProperties: false }),
+  bootTimeoutMs: Type.Object({
+    tcg: Type.Integer({ minimum: 1000 }),
+    kvm: Type.Integer({ minimum: 1000 }),
+  }, { additionalProperties: false }),
   /** Under -accel kvm, this long without a byte on the serial console = KVM cannot run a kernel here. */
-  kvmFirstOutputMs: number;
+  kvmFirstOutputMs: Type.Integer({ minimum: 1000 }),
   /** /proc/cpuinfo flags that show hardware virtualisation on a host of this arch ([] = none to check). */
-  hostVirtFlags: string[];
-  /** File it was loaded from, for messages. */
-  file: string;
-}
+  hostVirtFlags: Type.Array(Type.String({ pattern: '^[a-z0-9_]+$' }), { default: [] }),
+}, { additionalProperties: false });
 
-const accelSchema = {
-  type: 'object',
-  required: ['machine', 'cpu', 'accel'],
-  additionalProperties: false,
-  properties: { machine: { type: 'string' }, cpu: { type: 'string' }, accel: { enum: ['kvm', 'tcg'] } },
-};
-
-export const archSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'unameMachine', 'linuxArch', 'debianArch', 'gnuTriplet', 'compiler', 'crossCompile', 'kernel', 'qemu', 'bootTimeoutMs', 'kvmFirstOutputMs'],
-  properties: {
-    name: { type: 'string', pattern: '^[a-z0-9_]+$' },
-    aliases: { type: 'array', items: { type: 'string' }, default: [] },
-    unameMachine: { type: 'string' },
-    linuxArch: { type: 'string' },
-    debianArch: { type: 'string' },
-    gnuTriplet: { type: 'string' },
-    compiler: { type: 'string' },
-    crossCompile: { type: 'string' },
-    crossPackages: { type: 'array', items: { type: 'string' }, default: [] },
-    kernel: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['makeTarget', 'image', 'fragments'],
-      properties: {
-        makeTarget: { type: 'string' },
-        image: { type: 'string' },
-        fragments: { type: 'array', items: { type: 'string' }, minItems: 1 },
-        optionalFragments: { type: 'array', items: { type: 'string' } },
-      },
-    },
-    qemu: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['binary', 'package', 'tcg', 'kvm', 'console', 'memoryMb', 'netDevice'],
-      properties: {
-        binary: { type: 'string' },
-        package: { type: 'string' },
-        tcg: accelSchema,
-        kvm: accelSchema,
-        console: { type: 'string' },
-        memoryMb: { type: 'integer', minimum: 64 },
-        netDevice: { type: 'string' },
-        extraArgs: { type: 'array', items: { type: 'string' }, default: [] },
-      },
-    },
-    bootTimeoutMs: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['tcg', 'kvm'],
-      properties: { tcg: { type: 'integer', minimum: 1000 }, kvm: { type: 'integer', minimum: 1000 } },
-    },
-    kvmFirstOutputMs: { type: 'integer', minimum: 1000 },
-    hostVirtFlags: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9_]+$' }, default: [] },
-  },
-};
+/** One configs/arch/*.yaml, and the file it was loaded from (for messages). */
+export type ArchProfile = Static<typeof ArchProfileSchema> & { file: string };
 
 let cache: Map<string, ArchProfile> | undefined;
 
@@ -112,7 +67,7 @@ export function loadArches(dir = archDir()): Map<string, ArchProfile> {
   const out = new Map<string, ArchProfile>();
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml')).sort()) {
     const file = join(dir, f);
-    const profile = validateData<Omit<ArchProfile, 'file'>>(file, loadYaml(file), archSchema, 'ARCH_PROFILE_INVALID');
+    const profile = validateData(file, loadYaml(file), ArchProfileSchema, 'ARCH_PROFILE_INVALID');
     // A silence window as long as the boot timeout would never fire: the boot would just time out.
     if (profile.kvmFirstOutputMs >= profile.bootTimeoutMs.kvm) {
       throw new UserError('ARCH_PROFILE_INVALID', `${file} is not valid:\n  ${file}: /kvmFirstOutputMs: must be below bootTimeoutMs.kvm (${profile.bootTimeoutMs.kvm})`, { stage: 'cli' });

@@ -1,6 +1,8 @@
 // The one module that spawns processes. Every child runs in its own process
 // group (detached) so a timeout, an error or Ctrl-C can end it *and* whatever
 // it started (make's compilers, qemu's helpers) with one kill(-pgid).
+// No execa `cleanup`: execa skips it for a detached child, so it would do
+// nothing; liveGroups (process-groups.ts) kills every group left at exit.
 import { execa, type ResultPromise } from 'execa';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -17,8 +19,6 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Called with output chunks as they arrive (progress display), and which stream they came on. */
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
-  /** Print instead of running (virtme-ng's dry run). */
-  dryRun?: boolean;
   /** Keep stdout in memory (default true). Off for builds with megabytes of output. */
   captureStdout?: boolean;
 }
@@ -51,10 +51,6 @@ function log(logPath: string | undefined, text: string): void {
 export async function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const command = escapeCommand(file, args);
   const started = Date.now();
-  if (opts.dryRun) {
-    process.stdout.write(`[dry-run] ${command}\n`);
-    return { command, exitCode: 0, signal: null, timedOut: false, stdout: '', stderr: '', durationMs: 0 };
-  }
   log(opts.logPath, `\n$ ${command}${opts.cwd ? `   (in ${opts.cwd})` : ''}\n`);
   const child = execa(file, args, {
     cwd: opts.cwd,
@@ -62,7 +58,6 @@ export async function run(file: string, args: readonly string[], opts: RunOption
     extendEnv: true,
     reject: false,
     detached: true,
-    cleanup: true,
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : 'pipe',
     stripFinalNewline: false,
@@ -120,7 +115,6 @@ export function spawnLongLived(file: string, args: readonly string[], opts: RunO
     env: opts.env,
     reject: false,
     detached: true,
-    cleanup: true,
     stdin: 'ignore',
     buffer: false,
     encoding: 'utf8',

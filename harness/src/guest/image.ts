@@ -5,6 +5,7 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { existsSync } from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
 import type { ArchProfile } from '../arch/profile.ts';
 import type { Ctx } from '../stage.ts';
 import { guestDir } from '../util/paths.ts';
@@ -17,11 +18,13 @@ import { cpioNewc, type CpioEntry } from './cpio.ts';
 import { downloadDebs } from './debian-packages.ts';
 import { ensureKeys, type GuestKeys } from './keys.ts';
 
-export interface ImageRecipe {
-  suite: string;
-  packages: string[];
-  keep: string[];
-}
+const ImageRecipeSchema = Type.Object({
+  suite: Type.String(),
+  packages: Type.Array(Type.String(), { minItems: 1 }),
+  keep: Type.Array(Type.String(), { minItems: 1 }),
+}, { additionalProperties: false });
+
+export type ImageRecipe = Static<typeof ImageRecipeSchema>;
 
 export interface GuestImage {
   arch: string;
@@ -31,20 +34,9 @@ export interface GuestImage {
   key: string;
 }
 
-const recipeSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['suite', 'packages', 'keep'],
-  properties: {
-    suite: { type: 'string' },
-    packages: { type: 'array', items: { type: 'string' }, minItems: 1 },
-    keep: { type: 'array', items: { type: 'string' }, minItems: 1 },
-  },
-};
-
 export function loadRecipe(): ImageRecipe {
   const file = join(guestDir, 'image', 'packages.yaml');
-  return validateData<ImageRecipe>(file, loadYaml(file), recipeSchema);
+  return validateData(file, loadYaml(file), ImageRecipeSchema);
 }
 
 /** Glob with `*` (one path segment) only: enough for the recipe's keep list. */

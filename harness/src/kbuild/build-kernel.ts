@@ -32,7 +32,6 @@ export interface KernelBuildRequest {
   rebuild?: boolean;
   /** Where this cell's build.log goes (copied into the cache entry too). */
   logPath: string;
-  extraFragments?: string[];
 }
 
 export interface KernelBuild {
@@ -62,7 +61,7 @@ export async function compilerVersion(arch: ArchProfile): Promise<string> {
 }
 
 export async function kernelBuildKey(req: KernelBuildRequest): Promise<{ key: string; fragments: Awaited<ReturnType<typeof fragmentsFor>>; compiler: string }> {
-  const fragments = await fragmentsFor(req.arch, req.extraFragments);
+  const fragments = await fragmentsFor(req.arch);
   const compiler = await compilerVersion(req.arch);
   const key = buildKey({
     sourceIdentity: req.source.identity,

@@ -26,9 +26,9 @@ async function load(name: string, optional: boolean): Promise<Fragment> {
   }
 }
 
-export async function fragmentsFor(arch: ArchProfile, extra: readonly string[] = []): Promise<Fragment[]> {
+export async function fragmentsFor(arch: ArchProfile): Promise<Fragment[]> {
   const out: Fragment[] = [];
-  for (const n of [...arch.kernel.fragments, ...extra]) out.push(await load(n, false));
-  for (const n of arch.kernel.optionalFragments ?? []) out.push(await load(n, true));
+  for (const n of arch.kernel.fragments) out.push(await load(n, false));
+  for (const n of arch.kernel.optionalFragments) out.push(await load(n, true));
   return out;
 }

@@ -58,10 +58,10 @@ export function compilePlan(tree: string, headersDir: string, program: Kselftest
     '-I', tree,
     '-isystem', join(headersDir, 'usr', 'include'),
     ...(/\$\(TOOLS_INCLUDES\)/.test(makefile) ? ['-isystem', join(tree, 'tools', 'include', 'uapi')] : []),
-    ...(program.cflags ?? []),
+    ...program.cflags,
     '-o', output,
     ...sources.map((s) => relative(join(selftestsDir(tree), dir), join(selftestsDir(tree), s))),
-    ...(program.ldlibs ?? []),
+    ...program.ldlibs,
   ];
   return { args, sources, cwd: join(selftestsDir(tree), dir) };
 }
@@ -182,7 +182,7 @@ export async function compileKselftests(
   for (const { program, sources } of planned) {
     const dir = join(binRoot, `${arch.name}-${program.name}-${binaryKey(source, arch, program, sources, headersDir, compiler)}`);
     const out = join(dir, program.name);
-    const entry: BuiltKselftest = { name: program.name, path: out, args: [...program.args], timeoutMs: program.timeoutMs, setup: [...(program.setup ?? [])] };
+    const entry: BuiltKselftest = { name: program.name, path: out, args: [...program.args], timeoutMs: program.timeoutMs, setup: [...program.setup] };
     if (!existsSync(out)) {
       const release = await lockTarget(dir);
       try {

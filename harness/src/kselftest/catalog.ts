@@ -2,51 +2,21 @@
 // from which sources (they move between releases: vm/ became mm/ in 6.2,
 // userfaultfd.c split into uffd-stress.c + uffd-unit-tests.c in 6.4), with
 // which arguments, and where they apply.
+import { Type } from '@sinclair/typebox';
 import type { ArchProfile } from '../arch/profile.ts';
 import { compareVersions, parseVersion } from '../util/version-range.ts';
 import { UserError } from '../errors.ts';
 import { loadYaml, validateData } from '../util/yaml-schema.ts';
-import type { KselftestProgram } from './types.ts';
+import { KselftestProgramSchema, type KselftestProgram } from './types.ts';
 
-const VERSION = '^[0-9]+(\\.[0-9]+){0,2}$';
-/** Relative, no "..", a C file: sources never leave tools/testing/selftests. */
-const SOURCE_PATH = '^(?!/)(?!(.*/)?\\.\\.(/|$))[A-Za-z0-9_+./-]+\\.c$';
-
-const programSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'sources', 'timeoutMs'],
-  properties: {
-    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.-]*$', maxLength: 64 },
-    sources: {
-      type: 'array', minItems: 1,
-      items: { type: 'array', minItems: 1, items: { type: 'string', pattern: SOURCE_PATH } },
-    },
-    cflags: { type: 'array', items: { type: 'string', pattern: '^-' } },
-    ldlibs: { type: 'array', items: { type: 'string', pattern: '^-' } },
-    args: { type: 'array', items: { type: 'string' }, default: [] },
-    timeoutMs: { type: 'integer', minimum: 1000, maximum: 4 * 3600_000 },
-    setup: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
-    minVersion: { type: 'string', pattern: VERSION },
-    maxVersion: { type: 'string', pattern: VERSION },
-    arches: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z0-9_-]+$' } },
-    why: { type: 'string' },
-  },
-};
-
-export const kselftestCatalogSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['programs'],
-  properties: {
-    description: { type: 'string' },
-    programs: { type: 'array', items: programSchema },
-  },
-};
+const KselftestCatalogSchema = Type.Object({
+  description: Type.Optional(Type.String()),
+  programs: Type.Array(KselftestProgramSchema),
+}, { additionalProperties: false });
 
 /** Load and validate a catalog; every problem is reported as "file: /json/path: what". */
 export function loadKselftestCatalog(file: string): KselftestProgram[] {
-  const data = validateData<{ programs: KselftestProgram[] }>(file, loadYaml(file), kselftestCatalogSchema, 'KSELFTEST_CATALOG_INVALID');
+  const data = validateData(file, loadYaml(file), KselftestCatalogSchema, 'KSELFTEST_CATALOG_INVALID');
   const seen = new Map<string, number>();
   const problems: string[] = [];
   data.programs.forEach((p, i) => {

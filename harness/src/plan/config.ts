@@ -1,34 +1,44 @@
 // The matrix definition (YAML), validated by a schema whose errors name the
-// file, the path in it and what was expected. Defaults live next to the types.
+// file, the path in it and what was expected. The schema is the type
+// (Static) and holds every default; ajv fills them in.
 import { dirname, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { loadYaml, validateData } from '../util/yaml-schema.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import { loadYaml, StringEnum, TaggedUnion, validateData } from '../util/yaml-schema.ts';
 import { sha256 } from '../util/hash.ts';
 import { UserError } from '../errors.ts';
-import type { SourceSpec } from '../source/types.ts';
-import type { AccelPolicy } from '../arch/host.ts';
+import { SourceSpecSchema } from '../source/types.ts';
 import { canonicalArchName } from '../arch/profile.ts';
 import { resolveGitUrl } from '../source/git-url.ts';
 
-export interface KernelEntry {
-  id: string;
-  source: SourceSpec;
-}
+// Anything but '/', which separates kernel/arch/variant in cell ids.
+const idPattern = '^[^/\\s][^/]*$';
 
-export interface VariantEntry {
-  name: string;
+const KernelEntrySchema = Type.Object({
+  id: Type.String({ pattern: idPattern }),
+  source: SourceSpecSchema,
+}, { additionalProperties: false });
+
+const VariantEntrySchema = Type.Object({
+  name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
   /** Patch files or series directories, relative to the config file. */
-  patches: string[];
+  patches: Type.Array(Type.String(), { default: [] }),
   /** Kernel ids this variant applies to (default: all). */
-  kernels?: string[];
-  description?: string;
-}
+  kernels: Type.Optional(Type.Array(Type.String())),
+  description: Type.Optional(Type.String()),
+}, { additionalProperties: false });
 
-export type SuiteEntry =
-  | { name: string; kind: 'c-source'; source: string; args: string[]; timeoutMs: number }
-  | { name: string; kind: 'binary'; path: string; args: string[]; timeoutMs: number }
+const suiteName = Type.String({ pattern: '^[A-Za-z0-9._-]+$' });
+const suiteArgs = Type.Array(Type.String(), { default: [] });
+/** No default here: a suite without its own runs for `timeouts.suiteMs`. */
+const suiteTimeoutMs = Type.Optional(Type.Integer({ minimum: 1000 }));
+
+const SuiteSchema = TaggedUnion('kind', [
+  Type.Object({ name: suiteName, kind: Type.Literal('c-source'), source: Type.String(), args: suiteArgs, timeoutMs: suiteTimeoutMs }, { additionalProperties: false }),
+  Type.Object({ name: suiteName, kind: Type.Literal('binary'), path: Type.String(), args: suiteArgs, timeoutMs: suiteTimeoutMs }, { additionalProperties: false }),
   /** The kernel's own selftests, built from the tree under test (catalog: configs/kselftests/*.yaml). */
-  | { name: string; kind: 'kselftest'; catalog: string; only?: string[]; args: string[]; timeoutMs: number };
+  Type.Object({ name: suiteName, kind: Type.Literal('kselftest'), catalog: Type.String(), only: Type.Optional(Type.Array(Type.String())), args: suiteArgs, timeoutMs: suiteTimeoutMs }, { additionalProperties: false }),
+]);
 
 /** What a case may be expected to give. */
 export const CASE_EXPECTS = ['pass', 'fail', 'skip', 'crashed'] as const;
@@ -41,117 +51,60 @@ export function isStateExpect(e: string): e is StateExpect {
   return (STATE_EXPECTS as readonly string[]).includes(e);
 }
 
-export interface Expectation {
+const ExpectationSchema = Type.Object({
   /** Case ids ("suite/case"); `*` matches within a name. Required for case outcomes, absent for cell states. */
-  cases?: string[];
+  cases: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
   /** Semver-ish range on the kernel version, e.g. ">=5.19 <6.3". */
-  versions?: string;
-  kernels?: string[];
-  arches?: string[];
-  variants?: string[];
-  expect: CaseExpect | StateExpect;
-  note?: string;
-}
+  versions: Type.Optional(Type.String({ pattern: '^\\s*([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2}(\\s+([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2})*\\s*$' })),
+  kernels: Type.Optional(Type.Array(Type.String())),
+  arches: Type.Optional(Type.Array(Type.String())),
+  variants: Type.Optional(Type.Array(Type.String())),
+  expect: StringEnum([...CASE_EXPECTS, ...STATE_EXPECTS]),
+  note: Type.Optional(Type.String()),
+}, {
+  additionalProperties: false,
+  // Case outcomes need the cases they talk about; cell states are about whole cells.
+  if: { properties: { expect: { enum: [...CASE_EXPECTS] } } },
+  then: { required: ['cases'] },
+  else: { not: { required: ['cases'] } },
+});
 
-export interface MatrixConfig {
-  name: string;
-  description?: string;
-  kernels: KernelEntry[];
-  variants: VariantEntry[];
-  arches: string[];
+const MatrixSchema = Type.Object({
+  name: Type.String({ minLength: 1 }),
+  description: Type.Optional(Type.String()),
+  kernels: Type.Array(KernelEntrySchema, { minItems: 1 }),
+  variants: Type.Array(VariantEntrySchema, { default: [{ name: 'base', patches: [] }] }),
+  arches: Type.Array(Type.String(), { minItems: 1 }),
+  suites: Type.Array(SuiteSchema, { minItems: 1 }),
+  accel: StringEnum(['auto', 'kvm', 'tcg'], { default: 'auto' }),
+  timeouts: Type.Object({
+    bootMs: Type.Optional(Type.Integer({ minimum: 1000 })),
+    /** The run time of a suite that does not set its own `timeoutMs`. */
+    suiteMs: Type.Integer({ minimum: 1000, default: 300_000 }),
+  }, { additionalProperties: false, default: {} }),
+  repeat: Type.Integer({ minimum: 1, maximum: 100, default: 1 }),
+  expectations: Type.Array(ExpectationSchema, { default: [] }),
+}, { additionalProperties: false });
+
+export type KernelEntry = Static<typeof KernelEntrySchema>;
+export type VariantEntry = Static<typeof VariantEntrySchema>;
+/** A suite as loaded: its `timeoutMs` is its own or `timeouts.suiteMs`. */
+export type SuiteEntry = Static<typeof SuiteSchema> & { timeoutMs: number };
+export type Expectation = Static<typeof ExpectationSchema>;
+
+export type MatrixConfig = Omit<Static<typeof MatrixSchema>, 'suites'> & {
   suites: SuiteEntry[];
-  accel: AccelPolicy;
-  timeouts: { bootMs?: number; suiteMs: number };
-  repeat: number;
-  expectations: Expectation[];
   /** Absolute path of the file and the directory relative paths resolve from. */
   file: string;
   baseDir: string;
   sha256: string;
-}
-
-// Anything but '/', which separates kernel/arch/variant in cell ids.
-const idPattern = '^[^/\\s][^/]*$';
-
-const sourceSchema = {
-  oneOf: [
-    { type: 'object', additionalProperties: false, required: ['provider', 'package'], properties: { provider: { const: 'debian' }, package: { type: 'string', pattern: '^linux-source-[0-9]+\\.[0-9]+$' }, version: { type: 'string', pattern: '^([0-9]+:)?[0-9][A-Za-z0-9.+~-]*$' }, suite: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]*$' } } },
-    { type: 'object', additionalProperties: false, required: ['provider', 'url'], properties: { provider: { const: 'tarball' }, url: { type: 'string', pattern: '^(https?|file)://' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
-    { type: 'object', additionalProperties: false, required: ['provider', 'url', 'ref'], properties: { provider: { const: 'git' }, url: { type: 'string' }, ref: { type: 'string' } } },
-    { type: 'object', additionalProperties: false, required: ['provider', 'path'], properties: { provider: { const: 'local' }, path: { type: 'string' } } },
-  ],
-};
-
-export const matrixSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'kernels', 'arches', 'suites'],
-  properties: {
-    name: { type: 'string', minLength: 1 },
-    description: { type: 'string' },
-    kernels: {
-      type: 'array', minItems: 1,
-      items: { type: 'object', additionalProperties: false, required: ['id', 'source'], properties: { id: { type: 'string', pattern: idPattern }, source: sourceSchema } },
-    },
-    variants: {
-      type: 'array',
-      default: [{ name: 'base', patches: [] }],
-      items: {
-        type: 'object', additionalProperties: false, required: ['name'],
-        properties: {
-          name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' },
-          patches: { type: 'array', items: { type: 'string' }, default: [] },
-          kernels: { type: 'array', items: { type: 'string' } },
-          description: { type: 'string' },
-        },
-      },
-    },
-    arches: { type: 'array', minItems: 1, items: { type: 'string' } },
-    suites: {
-      type: 'array', minItems: 1,
-      items: {
-        oneOf: [
-          { type: 'object', additionalProperties: false, required: ['name', 'kind', 'source'], properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' }, kind: { const: 'c-source' }, source: { type: 'string' }, args: { type: 'array', items: { type: 'string' }, default: [] }, timeoutMs: { type: 'integer', minimum: 1000, default: 300000 } } },
-          { type: 'object', additionalProperties: false, required: ['name', 'kind', 'path'], properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' }, kind: { const: 'binary' }, path: { type: 'string' }, args: { type: 'array', items: { type: 'string' }, default: [] }, timeoutMs: { type: 'integer', minimum: 1000, default: 300000 } } },
-          { type: 'object', additionalProperties: false, required: ['name', 'kind', 'catalog'], properties: { name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' }, kind: { const: 'kselftest' }, catalog: { type: 'string' }, only: { type: 'array', items: { type: 'string' } }, args: { type: 'array', items: { type: 'string' }, default: [] }, timeoutMs: { type: 'integer', minimum: 1000, default: 300000 } } },
-        ],
-      },
-    },
-    accel: { enum: ['auto', 'kvm', 'tcg'], default: 'auto' },
-    timeouts: {
-      type: 'object', additionalProperties: false, default: {},
-      properties: { bootMs: { type: 'integer', minimum: 1000 }, suiteMs: { type: 'integer', minimum: 1000, default: 300000 } },
-    },
-    repeat: { type: 'integer', minimum: 1, maximum: 100, default: 1 },
-    expectations: {
-      type: 'array', default: [],
-      items: {
-        type: 'object', additionalProperties: false, required: ['expect'],
-        // Case outcomes need the cases they talk about; cell states are about whole cells.
-        if: { properties: { expect: { enum: [...CASE_EXPECTS] } } },
-        then: { required: ['cases'] },
-        else: { not: { required: ['cases'] } },
-        properties: {
-          cases: { type: 'array', minItems: 1, items: { type: 'string' } },
-          versions: { type: 'string', pattern: '^\\s*([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2}(\\s+([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2})*\\s*$' },
-          kernels: { type: 'array', items: { type: 'string' } },
-          arches: { type: 'array', items: { type: 'string' } },
-          variants: { type: 'array', items: { type: 'string' } },
-          expect: { enum: [...CASE_EXPECTS, ...STATE_EXPECTS] },
-          note: { type: 'string' },
-        },
-      },
-    },
-  },
 };
 
 export function loadMatrixConfig(file: string): MatrixConfig {
   const abs = resolve(file);
   const baseDir = dirname(abs);
-  const data = validateData<Omit<MatrixConfig, 'file' | 'baseDir' | 'sha256'>>(abs, loadYaml(abs), matrixSchema);
-  // ajv does not apply defaults inside oneOf branches: fill them here.
-  const suites = data.suites.map((s) => ({ ...s, args: s.args ?? [], timeoutMs: s.timeoutMs ?? 300_000 }));
-  const variants = (data.variants ?? [{ name: 'base', patches: [] }]).map((v) => ({ ...v, patches: v.patches ?? [] }));
+  const data = validateData(abs, loadYaml(abs), MatrixSchema);
+  const suites = data.suites.map((s) => ({ ...s, timeoutMs: s.timeoutMs ?? data.timeouts.suiteMs }));
   // Paths on this machine resolve from the config's directory, like patches and suites.
   const kernels = data.kernels.map((k): KernelEntry => {
     if (k.source.provider === 'local') return { ...k, source: { ...k.source, path: resolve(baseDir, k.source.path) } };
@@ -162,7 +115,7 @@ export function loadMatrixConfig(file: string): MatrixConfig {
   // so cells, filters and expectations agree. Unknown names stay for the plan check to report.
   const arches = data.arches.map((a) => canonicalArchName(a));
   const expectations = data.expectations.map((e) => (e.arches ? { ...e, arches: e.arches.map((a) => canonicalArchName(a)) } : e));
-  const cfg: MatrixConfig = { ...data, kernels, arches, expectations, suites, variants, file: abs, baseDir, sha256: sha256(readFileSync(abs)) };
+  const cfg: MatrixConfig = { ...data, kernels, arches, expectations, suites, file: abs, baseDir, sha256: sha256(readFileSync(abs)) };
   crossCheck(cfg);
   return cfg;
 }

@@ -3,41 +3,37 @@
 // uses, plus (for the tests) the file's test-only tools.
 import { join } from 'node:path';
 import { machine } from 'node:os';
+import { Type, type Static } from '@sinclair/typebox';
 import { configsDir } from '../util/paths.ts';
 import { loadYaml, validateData } from '../util/yaml-schema.ts';
 import type { ArchProfile } from '../arch/profile.ts';
 import { isNative } from '../arch/host.ts';
 
-export interface Requirement {
-  name: string;
-  command?: string;
-  file?: string;
-  /** A Debian package that must be installed (for data packages such as linux-source-X.Y). */
+const ToolSchema = Type.Object({
+  name: Type.String(),
+  command: Type.Optional(Type.String()),
+  file: Type.Optional(Type.String()),
+  package: Type.String(),
+  purpose: Type.String(),
+  onlyOn: Type.Optional(Type.String()),
+}, { additionalProperties: false });
+
+const HostToolsSchema = Type.Object({
+  tools: Type.Array(ToolSchema),
+  testTools: Type.Array(ToolSchema, { default: [] }),
+}, { additionalProperties: false });
+
+export type Requirement = Static<typeof ToolSchema> & {
+  /** A Debian package that must be installed (for data packages such as linux-source-X.Y); never in host-tools.yaml. */
   debPackage?: string;
-  package: string;
-  purpose: string;
-  onlyOn?: string;
-}
-
-const toolList = {
-  type: 'array',
-  items: {
-    type: 'object', additionalProperties: false, required: ['name', 'package', 'purpose'],
-    properties: { name: { type: 'string' }, command: { type: 'string' }, file: { type: 'string' }, package: { type: 'string' }, purpose: { type: 'string' }, onlyOn: { type: 'string' } },
-  },
-};
-
-const schema = {
-  type: 'object', additionalProperties: false, required: ['tools'],
-  properties: { tools: toolList, testTools: toolList },
 };
 
 /** `forTests`: also the tools only the tests use (`provision --for test`). */
 export function hostRequirements(arches: readonly ArchProfile[], debianSources: readonly string[], opts: { forTests?: boolean } = {}): Requirement[] {
   const file = join(configsDir, 'host-tools.yaml');
-  const data = validateData<{ tools: Requirement[]; testTools?: Requirement[] }>(file, loadYaml(file), schema);
-  const tools = [...data.tools, ...(opts.forTests ? data.testTools ?? [] : [])];
-  const out = tools.filter((t) => !t.onlyOn || t.onlyOn === machine());
+  const data = validateData(file, loadYaml(file), HostToolsSchema);
+  const tools = [...data.tools, ...(opts.forTests ? data.testTools : [])];
+  const out: Requirement[] = tools.filter((t) => !t.onlyOn || t.onlyOn === machine());
   for (const a of arches) {
     out.push({ name: a.qemu.binary, command: a.qemu.binary, package: a.qemu.package, purpose: `boot ${a.name} guests` });
     if (!isNative(a)) {

@@ -2,60 +2,40 @@
 // the suites a `provider: debian` source may name, and what each suite offers,
 // read through apt with private state (harness/src/apt/private-apt.ts).
 import { join } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
 import { configsDir } from '../util/paths.ts';
 import { loadYaml, validateData } from '../util/yaml-schema.ts';
 import { UserError, type StageName } from '../errors.ts';
+import { LINUX_SOURCE_REGEX } from './types.ts';
 import { sourcesListLine, withPrivateApt, type ListsOutcome, type PrivateAptConfig } from '../apt/private-apt.ts';
 
-export interface DebianMirror {
-  url: string;
+const DebianMirrorSchema = Type.Object({
+  url: Type.String({ pattern: '^(https?|file):' }),
   /** Environment variable that overrides `url`. */
-  env?: string;
-}
+  env: Type.Optional(Type.String({ pattern: '^[A-Z_][A-Z0-9_]*$' })),
+}, { additionalProperties: false });
 
-export interface DebianSuite {
-  name: string;
+const DebianSuiteSchema = Type.Object({
+  // Becomes part of directory names: no separators.
+  name: Type.String({ pattern: '^[a-z0-9][a-z0-9.-]*$' }),
   /** Key into `mirrors`. */
-  mirror: string;
-  components: string[];
-}
+  mirror: Type.String(),
+  components: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9/-]*$' }), { minItems: 1 }),
+}, { additionalProperties: false });
 
-export interface DebianArchive {
-  file: string;
-  mirrors: Record<string, DebianMirror>;
-  keyring: string;
-  architecture: string;
-  suites: DebianSuite[];
-}
+const DebianArchiveSchema = Type.Object({
+  mirrors: Type.Record(Type.String(), DebianMirrorSchema, { minProperties: 1 }),
+  keyring: Type.String({ pattern: '^/' }),
+  architecture: Type.String({ pattern: '^[a-z0-9]+$' }),
+  suites: Type.Array(DebianSuiteSchema, { minItems: 1 }),
+}, { additionalProperties: false });
+
+export type DebianMirror = Static<typeof DebianMirrorSchema>;
+export type DebianSuite = Static<typeof DebianSuiteSchema>;
+/** The file it was loaded from, for messages. */
+export type DebianArchive = Static<typeof DebianArchiveSchema> & { file: string };
 
 export const DEBIAN_ARCHIVE_FILE = join(configsDir, 'debian-archive.yaml');
-
-const schema = {
-  type: 'object', additionalProperties: false, required: ['mirrors', 'keyring', 'architecture', 'suites'],
-  properties: {
-    mirrors: {
-      type: 'object', minProperties: 1,
-      additionalProperties: {
-        type: 'object', additionalProperties: false, required: ['url'],
-        properties: { url: { type: 'string', pattern: '^(https?|file):' }, env: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]*$' } },
-      },
-    },
-    keyring: { type: 'string', pattern: '^/' },
-    architecture: { type: 'string', pattern: '^[a-z0-9]+$' },
-    suites: {
-      type: 'array', minItems: 1,
-      items: {
-        type: 'object', additionalProperties: false, required: ['name', 'mirror', 'components'],
-        properties: {
-          // Becomes part of directory names: no separators.
-          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]*$' },
-          mirror: { type: 'string' },
-          components: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z0-9][a-z0-9/-]*$' } },
-        },
-      },
-    },
-  },
-};
 
 /** A mirror URL must be something apt fetches from: http(s):// or file:. */
 function mirrorUrlProblem(url: string): string | null {
@@ -72,7 +52,7 @@ function mirrorUrlProblem(url: string): string | null {
 
 /** Load configs/debian-archive.yaml (or `file`), with each mirror's environment override applied. */
 export function loadDebianArchive(file = DEBIAN_ARCHIVE_FILE, env: NodeJS.ProcessEnv = process.env): DebianArchive {
-  const data = validateData<Omit<DebianArchive, 'file'>>(file, loadYaml(file), schema);
+  const data = validateData(file, loadYaml(file), DebianArchiveSchema);
   const problems: string[] = [];
   const mirrors: Record<string, DebianMirror> = {};
   for (const [name, m] of Object.entries(data.mirrors)) {
@@ -149,8 +129,6 @@ export interface SuiteOffer {
   packages: OfferedSource[];
   lists: ListsOutcome;
 }
-
-export const LINUX_SOURCE_REGEX = '^linux-source-[0-9]+\\.[0-9]+$';
 
 /**
  * What a suite offers: its `linux-source-X.Y` packages and their versions,

@@ -14,11 +14,11 @@ import { InfraError, UserError } from '../errors.ts';
 import { readJson, writeDirAtomically, writeFileAtomically } from '../util/fs.ts';
 import { sha256File } from '../util/hash.ts';
 import type { Ctx } from '../stage.ts';
-import type { KernelSource, SourceProvider, SourceSpec } from './types.ts';
+import { LINUX_SOURCE_REGEX, type KernelSource, type SourceProvider, type SourceSpec } from './types.ts';
 import { treeKernelVersion } from './kernel-version.ts';
 import { parseAptPolicy, type AptPolicy, type DebUri } from '../apt/parse.ts';
 import { withPrivateApt } from '../apt/private-apt.ts';
-import { describeOffer, getSuite, LINUX_SOURCE_REGEX, loadDebianArchive, suiteAptConfig, suiteOffer, type DebianArchive, type DebianSuite, type OfferedSource } from './debian-archive.ts';
+import { describeOffer, getSuite, loadDebianArchive, suiteAptConfig, suiteOffer, type DebianArchive, type DebianSuite, type OfferedSource } from './debian-archive.ts';
 
 type DebianSpec = Extract<SourceSpec, { provider: 'debian' }>;
 

@@ -1,19 +1,37 @@
 // Kernel sources: one interface, several providers. A provider turns a spec
 // from the matrix config into a pristine, read-only tree plus an identity
 // string that goes into every cache key built on it.
+import { Type, type Static } from '@sinclair/typebox';
 import type { Ctx } from '../stage.ts';
+import { TaggedUnion } from '../util/yaml-schema.ts';
 
-export type SourceSpec =
+/** A `linux-source-X.Y` package name (also what a suite's lists are searched for). */
+export const LINUX_SOURCE_REGEX = '^linux-source-[0-9]+\\.[0-9]+$';
+
+/** A kernel's `source:` in the matrix config, by `provider`. */
+export const SourceSpecSchema = TaggedUnion('provider', [
   /**
    * Debian's linux-source-X.Y. Without `suite`: the package installed on the
    * host (provisioned by apt as root). With `suite`: the .deb of that suite
    * (configs/debian-archive.yaml), downloaded into the cache by apt with a
    * private configuration, whatever the host's release.
    */
-  | { provider: 'debian'; package: string; version?: string; suite?: string }
-  | { provider: 'tarball'; url: string; sha256?: string }
-  | { provider: 'git'; url: string; ref: string }
-  | { provider: 'local'; path: string };
+  Type.Object({
+    provider: Type.Literal('debian'),
+    package: Type.String({ pattern: LINUX_SOURCE_REGEX }),
+    version: Type.Optional(Type.String({ pattern: '^([0-9]+:)?[0-9][A-Za-z0-9.+~-]*$' })),
+    suite: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9.-]*$' })),
+  }, { additionalProperties: false }),
+  Type.Object({
+    provider: Type.Literal('tarball'),
+    url: Type.String({ pattern: '^(https?|file)://' }),
+    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+  }, { additionalProperties: false }),
+  Type.Object({ provider: Type.Literal('git'), url: Type.String(), ref: Type.String() }, { additionalProperties: false }),
+  Type.Object({ provider: Type.Literal('local'), path: Type.String() }, { additionalProperties: false }),
+]);
+
+export type SourceSpec = Static<typeof SourceSpecSchema>;
 
 export interface KernelSource {
   /**

@@ -1,68 +1,67 @@
-// Load a YAML data file and validate it with a JSON schema; every problem is
-// reported as "file: /json/path: what was expected", all at once.
+// Load a YAML data file and validate it with a JSON schema written in TypeBox
+// (so the type is `Static<typeof schema>` and the file is described once);
+// every problem is reported as "file: /json/path: what was expected", all at once.
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type Schema } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
+import { Type, type SchemaOptions, type Static, type TObject, type TSchema, type TUnion, type TUnsafe } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
 import { UserError } from '../errors.ts';
 import { closest } from './text.ts';
 
-// verbose: a oneOf error then carries its branches (schema) and the value (data),
-// which is what picking the one relevant branch needs.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+// useDefaults: every `default` in a schema is applied here, before `required`
+// is checked, so a property with a default is non-optional in its Static type
+// and no loader refills one. discriminator: a tagged union (below) validates
+// and fills defaults in the one branch its tag names; a plain oneOf would try
+// every branch and ajv fills no default inside one.
+// verbose: errors carry their parentSchema, which names the union's branches.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strict: false, verbose: true });
 
-type Branch = { properties?: Record<string, { const?: unknown }> };
-
-/** The property every branch pins with `const` (provider, kind): it says which branch was meant. */
-function discriminator(branches: Branch[]): string | undefined {
-  const first = branches[0]?.properties ?? {};
-  return Object.keys(first).find((k) => branches.every((b) => b.properties?.[k]?.const !== undefined));
-}
-
-function within(e: ErrorObject, o: ErrorObject): boolean {
-  const sameValue = e.instancePath === o.instancePath || e.instancePath.startsWith(`${o.instancePath}/`);
-  return sameValue && e.schemaPath.startsWith(`${o.schemaPath}/`);
+/** One of a fixed set of strings, as JSON Schema `enum` (TypeBox's Union of Literals is an anyOf with noisier errors). */
+export function StringEnum<const T extends readonly string[]>(values: T, options: SchemaOptions = {}): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ ...options, enum: [...values] });
 }
 
 /**
- * A failed oneOf makes ajv report every branch's errors (10+ lines for one
- * typo). Keep only the branch that was meant: the one whose discriminator
- * (`provider`, `kind`) matches the value; when none matches, one line naming
- * the allowed values; without a discriminator, the branch with fewest errors.
+ * A mapping whose `key` (provider, kind) says which branch it is: each branch
+ * pins `key` with a Literal. Validated with ajv's discriminator, so errors and
+ * defaults come from that branch alone.
  */
-export function reduceOneOfErrors(errors: readonly ErrorObject[]): ErrorObject[] {
-  let errs = [...errors];
-  const oneOfs = errs.filter((e) => e.keyword === 'oneOf').sort((a, b) => a.schemaPath.length - b.schemaPath.length);
-  for (const o of oneOfs) {
-    if (!errs.includes(o)) continue; // inside a branch an outer oneOf dropped
-    const branches = (Array.isArray(o.schema) ? o.schema : []) as Branch[];
-    const inBranch = (i: number) => errs.filter((e) => within(e, o) && e.schemaPath.startsWith(`${o.schemaPath}/${i}/`));
-    let keep: ErrorObject[];
-    const key = discriminator(branches);
-    const data = o.data as Record<string, unknown> | null | undefined;
-    const synthetic = (instancePath: string, message: string): ErrorObject[] => [{ instancePath, schemaPath: o.schemaPath, keyword: 'oneOf', params: {}, message }];
-    if (key) {
-      const allowed = branches.map((b) => String(b.properties?.[key]?.const));
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        keep = synthetic(o.instancePath, `must be a mapping with ${key}: one of ${allowed.join(', ')}`);
-      } else if (data[key] === undefined) {
-        keep = synthetic(o.instancePath, `must have ${key}: one of ${allowed.join(', ')}`);
-      } else {
-        const i = branches.findIndex((b) => b.properties?.[key]?.const === data[key]);
-        keep = i >= 0 ? inBranch(i) : synthetic(`${o.instancePath}/${key}`, `must be one of: ${allowed.join(', ')}; got ${JSON.stringify(data[key])}`);
-      }
-    } else {
-      const counts = branches.map((_, i) => inBranch(i).length);
-      const best = counts.indexOf(Math.min(...counts));
-      keep = best >= 0 ? inBranch(best) : [o];
+export function TaggedUnion<T extends TObject[]>(key: string, branches: [...T]): TUnsafe<Static<TUnion<T>>> {
+  return Type.Unsafe<Static<TUnion<T>>>({ type: 'object', discriminator: { propertyName: key }, required: [key], oneOf: branches });
+}
+
+interface TaggedUnionSchema {
+  discriminator: { propertyName: string };
+  oneOf: { properties?: Record<string, { const?: unknown }> }[];
+}
+
+function taggedUnionOf(e: ErrorObject): TaggedUnionSchema | undefined {
+  const s = e.parentSchema as Partial<TaggedUnionSchema> | undefined;
+  return s?.discriminator && Array.isArray(s.oneOf) ? (s as TaggedUnionSchema) : undefined;
+}
+
+/**
+ * ajv's errors about a tagged union itself (not a mapping, no tag, a tag no
+ * branch has) become one line naming the allowed values; errors inside the
+ * branch the tag names are kept as they are.
+ */
+function describeTaggedUnionErrors(errors: readonly ErrorObject[]): ErrorObject[] {
+  return errors.flatMap((e): ErrorObject[] => {
+    const union = taggedUnionOf(e);
+    if (!union) return [e];
+    const key = union.discriminator.propertyName;
+    const allowed = union.oneOf.map((b) => String(b.properties?.[key]?.const)).join(', ');
+    const line = (instancePath: string, message: string): ErrorObject[] => [{ ...e, keyword: 'discriminator', instancePath, message }];
+    if (e.keyword === 'type') return line(e.instancePath, `must be a mapping with ${key}: one of ${allowed}`);
+    if (e.keyword === 'required' && e.params.missingProperty === key) return line(e.instancePath, `must have ${key}: one of ${allowed}`);
+    if (e.keyword === 'discriminator') {
+      const tagValue = (e.params as { tagValue?: unknown }).tagValue;
+      // A missing tag is also a `required` error, said above.
+      if (tagValue === undefined) return [];
+      return line(`${e.instancePath}/${key}`, `must be one of: ${allowed}; got ${JSON.stringify(tagValue)}`);
     }
-    // The chosen branch may be valid when the oneOf failed for matching twice: keep ajv's line then.
-    if (keep.length === 0) keep = [o];
-    const at = errs.indexOf(o);
-    const rest = errs.filter((e) => e !== o && !within(e, o));
-    const before = rest.filter((e) => errs.indexOf(e) < at);
-    errs = [...before, ...keep, ...rest.filter((e) => errs.indexOf(e) > at)];
-  }
-  return errs;
+    return [e];
+  });
 }
 
 /** `pth:` for `path:` is one mistake: say "unknown key "pth" (did you mean "path"?)" instead of two lines. */
@@ -79,8 +78,8 @@ function mergeMisspelledKeys(errors: ErrorObject[]): ErrorObject[] {
   return out;
 }
 
-export function formatSchemaErrors(file: string, errors: ErrorObject[] | null | undefined): string[] {
-  const lines = mergeMisspelledKeys(reduceOneOfErrors(errors ?? [])).map((e) => {
+function formatSchemaErrors(file: string, errors: ErrorObject[] | null | undefined): string[] {
+  const lines = mergeMisspelledKeys(describeTaggedUnionErrors(errors ?? [])).map((e) => {
     const path = e.instancePath || '/';
     let what = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties') what = `unknown key "${String(e.params.additionalProperty)}"`;
@@ -91,13 +90,14 @@ export function formatSchemaErrors(file: string, errors: ErrorObject[] | null | 
   return [...new Set(lines)];
 }
 
-export function validateData<T>(file: string, data: unknown, schema: Schema, code = 'CONFIG_INVALID'): T {
+/** `data` checked against `schema`, with the schema's defaults filled in (in place). */
+export function validateData<T extends TSchema>(file: string, data: unknown, schema: T, code = 'CONFIG_INVALID'): Static<T> {
   const validate = ajv.compile(schema);
   if (!validate(data)) {
     const problems = formatSchemaErrors(file, validate.errors);
     throw new UserError(code, `${file} is not valid:\n  ${problems.join('\n  ')}`, { stage: 'cli', hint: 'correct each field named above (a JSON path into the file); nothing was started' });
   }
-  return data as T;
+  return data as Static<T>;
 }
 
 export function loadYaml(file: string): unknown {

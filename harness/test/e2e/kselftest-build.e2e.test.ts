@@ -20,7 +20,7 @@ const CATALOG = loadKselftestCatalog(join(configsDir, 'kselftests', 'mm.yaml'));
 /** Proves that a program that does not link ends in `skipped`, not in an exception. */
 const BROKEN: KselftestProgram = {
   name: 'broken-link', sources: [['mm/madv_populate.c', 'mm/vm_util.c'], ['vm/madv_populate.c', 'vm/vm_util.c']],
-  ldlibs: ['-lkvmatrix_no_such_lib'], args: [], timeoutMs: 1000,
+  ldlibs: ['-lkvmatrix_no_such_lib'], args: [], timeoutMs: 1000, setup: [], cflags: [],
 };
 
 /** A Debian suite's linux-source tree, fetched into the cache as the matrices do (a second each when cached). */

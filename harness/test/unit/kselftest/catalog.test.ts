@@ -104,7 +104,7 @@ describe('kselftest catalog', () => {
   });
 
   it('says why a program does not apply to an arch or a version', () => {
-    const p: KselftestProgram = { name: 'x', sources: [['mm/x.c']], args: [], timeoutMs: 1000, arches: ['x86_64'], minVersion: '6.3' };
+    const p: KselftestProgram = { name: 'x', sources: [['mm/x.c']], args: [], timeoutMs: 1000, setup: [], cflags: [], ldlibs: [], arches: ['x86_64'], minVersion: '6.3' };
     assert.equal(notApplicable(p, '6.12.48', getArch('x86_64')), null);
     assert.equal(notApplicable(p, '6.12.48', getArch('arm64')), 'not for arm64 (catalog arches: x86_64)');
     assert.equal(notApplicable(p, '6.1.192', getArch('x86_64')), 'not for kernel 6.1.192 (catalog range: >= 6.3)');

@@ -24,7 +24,7 @@ function fakeTree(files: Record<string, string>): string {
 
 const ST = 'tools/testing/selftests';
 const SOFT_DIRTY: KselftestProgram = {
-  name: 'soft-dirty', args: [], timeoutMs: 1000,
+  name: 'soft-dirty', args: [], timeoutMs: 1000, setup: [], cflags: [], ldlibs: [],
   sources: [['mm/soft-dirty.c', 'mm/vm_util.c', 'mm/thp_settings.c'], ['mm/soft-dirty.c', 'mm/vm_util.c'], ['vm/soft-dirty.c', 'vm/vm_util.c']],
 };
 
@@ -74,7 +74,7 @@ describe('kselftest sources', () => {
 
   it('mirrors the program directory Makefile: TOOLS_INCLUDES and -U_FORTIFY_SOURCE only where it uses them', () => {
     const old = fakeTree({ [`${ST}/vm/Makefile`]: 'CFLAGS = -Wall -I $(top_srcdir) $(EXTRA_CFLAGS) $(KHDR_INCLUDES)\n' });
-    const p: KselftestProgram = { name: 'x', sources: [], args: [], timeoutMs: 1000, cflags: ['-DX'], ldlibs: ['-lrt'] };
+    const p: KselftestProgram = { name: 'x', sources: [], args: [], timeoutMs: 1000, setup: [], cflags: ['-DX'], ldlibs: ['-lrt'] };
     const plan = compilePlan(old, '/h', p, ['vm/x.c'], '/out/x');
     // Compiled from the program's directory with a relative source, as the Makefiles do (so __FILE__ is "x.c").
     assert.deepEqual(plan.args, ['-static', '-O2', '-pthread', '-Wall', '-I', old, '-isystem', '/h/usr/include', '-DX', '-o', '/out/x', 'x.c', '-lrt']);
@@ -103,8 +103,8 @@ describe('kselftest sources', () => {
     const cache = track(mkdtempSync(join(tmpdir(), 'kvmatrix-kst-cache-')));
     const programs: KselftestProgram[] = [
       { ...SOFT_DIRTY, arches: ['x86_64'] },
-      { name: 'mkdirty', sources: [['mm/mkdirty.c', 'mm/vm_util.c']], args: [], timeoutMs: 1000 },
-      { name: 'new-only', sources: [['vm/userfaultfd.c']], args: [], timeoutMs: 1000, minVersion: '6.4' },
+      { name: 'mkdirty', sources: [['mm/mkdirty.c', 'mm/vm_util.c']], args: [], timeoutMs: 1000, setup: [], cflags: [], ldlibs: [] },
+      { name: 'new-only', sources: [['vm/userfaultfd.c']], args: [], timeoutMs: 1000, setup: [], cflags: [], ldlibs: [], minVersion: '6.4' },
     ];
     const r = await buildKselftests(cache, { identity: 'fake:1', tree, kernelVersion: '6.1.0' }, getArch('arm64'), programs, join(cache, 'log'));
     assert.deepEqual(r.built, []);

@@ -28,6 +28,21 @@ describe('matrix config', () => {
     });
   });
 
+  it('fills every default from the schema, inside each suite kind too', () => {
+    const f = write('name: x\nkernels: [{ id: a, source: { provider: local, path: /tmp } }]\narches: [x86_64]\nsuites:\n  - { name: c, kind: c-source, source: t.c }\n  - { name: b, kind: binary, path: /bin/true }\n  - { name: k, kind: kselftest, catalog: mm.yaml }\n');
+    const cfg = loadMatrixConfig(f);
+    assert.deepEqual(cfg.suites.map((s) => [s.name, s.args, s.timeoutMs]), [['c', [], 300_000], ['b', [], 300_000], ['k', [], 300_000]]);
+    assert.deepEqual(cfg.variants, [{ name: 'base', patches: [] }]);
+    assert.deepEqual([cfg.accel, cfg.repeat, cfg.timeouts, cfg.expectations], ['auto', 1, { suiteMs: 300_000 }, []]);
+  });
+
+  it('gives a suite without its own timeoutMs the timeouts.suiteMs of the config', () => {
+    const f = write('name: x\nkernels: [{ id: a, source: { provider: local, path: /tmp } }]\nvariants: [{ name: base }, { name: p, patches: [x.diff] }]\narches: [x86_64]\ntimeouts: { suiteMs: 60000 }\nsuites:\n  - { name: own, kind: binary, path: /bin/true, timeoutMs: 5000 }\n  - { name: inherits, kind: binary, path: /bin/true, args: [-v] }\n');
+    const cfg = loadMatrixConfig(f);
+    assert.deepEqual(cfg.suites.map((s) => [s.name, s.args, s.timeoutMs]), [['own', [], 5000], ['inherits', ['-v'], 60_000]]);
+    assert.deepEqual(cfg.variants, [{ name: 'base', patches: [] }, { name: 'p', patches: ['x.diff'] }]);
+  });
+
   it('names the line of a YAML syntax error', () => {
     const f = write('name: x\nkernels: [\n');
     assert.throws(() => loadMatrixConfig(f), /is not valid YAML:\n\s+.*m\.yaml:\d+:/);

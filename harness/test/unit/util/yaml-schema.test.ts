@@ -20,7 +20,7 @@ function problemsOf(yaml: string): string[] {
 
 const wrap = (source: string, suite = '{ name: s, kind: binary, path: /bin/true }') => `name: x\nkernels:\n  - id: "6.1"\n    source: ${source}\narches: [x86_64]\nsuites: [${suite}]\n`;
 
-describe('schema errors: one line per mistake (oneOf branches reduced)', () => {
+describe('schema errors: one line per mistake (tagged unions reduced to the branch the tag names)', () => {
   it('a bad field of the branch the provider names: only that field', () => {
     assert.deepEqual(problemsOf(wrap('{ provider: debian, package: linux-6.1 }')), ['/kernels/0/source/package: must match pattern "^linux-source-[0-9]+\\.[0-9]+$"']);
     assert.deepEqual(problemsOf(wrap('{ provider: git, url: "https://h/l.git" }')), ["/kernels/0/source: must have required property 'ref'"]);
@@ -29,11 +29,16 @@ describe('schema errors: one line per mistake (oneOf branches reduced)', () => {
   it('a provider/kind that matches no branch: the allowed values', () => {
     assert.deepEqual(problemsOf(wrap('{ provider: debain, package: linux-source-6.1 }')), ['/kernels/0/source/provider: must be one of: debian, tarball, git, local; got "debain"']);
     assert.deepEqual(problemsOf(wrap('{ provider: local, path: /x }', '{ name: s, kind: bin, path: /bin/true }')), ['/suites/0/kind: must be one of: c-source, binary, kselftest; got "bin"']);
+    assert.deepEqual(problemsOf(wrap('{ provider: 3, path: /x }')), ['/kernels/0/source/provider: must be one of: debian, tarball, git, local; got 3']);
   });
 
   it('no discriminator, or not a mapping: one line saying what is expected', () => {
     assert.deepEqual(problemsOf(wrap('{ package: linux-source-6.1 }')), ['/kernels/0/source: must have provider: one of debian, tarball, git, local']);
     assert.deepEqual(problemsOf(wrap('linux-source-6.1')), ['/kernels/0/source: must be a mapping with provider: one of debian, tarball, git, local']);
+  });
+
+  it('a mistake in a branch with defaults: only that mistake (the defaults of the branch are filled)', () => {
+    assert.deepEqual(problemsOf(wrap('{ provider: local, path: /x }', '{ name: s, kind: kselftest, catalog: mm.yaml, timeoutMs: 5 }')), ['/suites/0/timeoutMs: must be >= 1000']);
   });
 
   it('a misspelled key is one "did you mean" line', () => {
