@@ -16,8 +16,9 @@ export default tseslint.config(
     },
   },
   {
-    // No function over 60 lines. Only report/ so far: other layers still have longer ones, to be split.
-    files: ['harness/src/report/**/*.ts', 'harness/src/report/**/*.js'],
+    // No function over 60 lines in harness/src (issue 13). A function that must be longer says why, right above it:
+    //   // eslint-disable-next-line max-lines-per-function -- <why it cannot be split>
+    files: ['harness/src/**/*.ts', 'harness/src/**/*.js'],
     rules: { 'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }] },
   },
   {

@@ -113,7 +113,13 @@ async function bootTcg(req: PolicyBootRequest, reason: string, onFirstOutput?: (
   return { vm: await bootVm(boot), accel: 'tcg', reason };
 }
 
-async function bootKvm(req: PolicyBootRequest, reason: string, trial: { trial: RunTrust; settle: () => void } | null): Promise<PolicyBoot> {
+/** The trial boot this cell runs for the arch, and how to wake the cells waiting on it. */
+interface KvmTrial {
+  trial: RunTrust;
+  settle: () => void;
+}
+
+async function bootKvm(req: PolicyBootRequest, reason: string, trial: KvmTrial | null): Promise<PolicyBoot> {
   const arch = req.arch.name;
   const started = Date.now();
   let firstOutputMs: number | null = null;
@@ -145,36 +151,53 @@ async function bootKvm(req: PolicyBootRequest, reason: string, trial: { trial: R
       trial?.settle();
       throw err;
     }
-    const lostMs = Date.now() - started;
-    const unusable: RunTrust = { state: 'unusable', reason: err.message, cell: req.cell ?? null };
-    trust.set(arch, unusable);
-    trial?.settle();
-    // bootVm starts the console log afresh: keep the silent attempt's (its qemu command line) next to it.
-    await copyFile(req.consoleLogPath, req.consoleLogPath.replace(/(\.log)?$/, '.kvm-silent.log')).catch(() => undefined);
-    if (req.policy === 'kvm') {
-      throw new InfraError('KVM_SILENT', `--accel kvm requested for ${req.arch.name} but ${err.message}`, {
-        stage: 'boot', cause: err, logPath: err.logPath, logTail: err.logTail, hint: err.hint,
-      });
-    }
-    const reason = `fell back to TCG after ${seconds(lostMs)} under KVM: ${err.message}`;
-    say(req, 'warn', reason);
-    let printed = false;
-    let booted: PolicyBoot | undefined;
-    let failure: unknown;
-    try {
-      booted = await bootTcg(req, reason, () => { printed = true; });
-    } catch (tcgErr) {
-      failure = tcgErr;
-    }
-    if (printed) {
-      await recordVerdict(req, false, `${err.message}; the same kernel printed under TCG`);
-    } else if (trust.get(arch) === unusable) {
-      trust.delete(arch);
-      say(req, 'warn', 'KVM verdict inconclusive: this kernel printed nothing under TCG either; the next boot tries KVM again');
-    }
-    if (booted) return booted;
-    throw failure;
+    return afterSilentKvm(req, err, Date.now() - started, trial);
   }
+}
+
+/**
+ * KVM stayed silent: mark it unusable for the rest of the run, wake the cells
+ * waiting on this trial, then fail (strict --accel kvm) or boot the same cell
+ * under TCG.
+ */
+async function afterSilentKvm(req: PolicyBootRequest, err: InfraError, lostMs: number, trial: KvmTrial | null): Promise<PolicyBoot> {
+  const unusable: RunTrust = { state: 'unusable', reason: err.message, cell: req.cell ?? null };
+  trust.set(req.arch.name, unusable);
+  trial?.settle();
+  // bootVm starts the console log afresh: keep the silent attempt's (its qemu command line) next to it.
+  await copyFile(req.consoleLogPath, req.consoleLogPath.replace(/(\.log)?$/, '.kvm-silent.log')).catch(() => undefined);
+  if (req.policy === 'kvm') {
+    throw new InfraError('KVM_SILENT', `--accel kvm requested for ${req.arch.name} but ${err.message}`, {
+      stage: 'boot', cause: err, logPath: err.logPath, logTail: err.logTail, hint: err.hint,
+    });
+  }
+  return fallBackToTcg(req, err, lostMs, unusable);
+}
+
+/**
+ * Boot the cell under TCG after a silent KVM boot. Whether this kernel prints
+ * under TCG decides who was to blame: if it does, KVM's verdict goes to the
+ * cache; if not, the kernel was silent anyway and KVM gets another chance.
+ */
+async function fallBackToTcg(req: PolicyBootRequest, err: InfraError, lostMs: number, unusable: RunTrust): Promise<PolicyBoot> {
+  const reason = `fell back to TCG after ${seconds(lostMs)} under KVM: ${err.message}`;
+  say(req, 'warn', reason);
+  let printed = false;
+  let booted: PolicyBoot | undefined;
+  let failure: unknown;
+  try {
+    booted = await bootTcg(req, reason, () => { printed = true; });
+  } catch (tcgErr) {
+    failure = tcgErr;
+  }
+  if (printed) {
+    await recordVerdict(req, false, `${err.message}; the same kernel printed under TCG`);
+  } else if (trust.get(req.arch.name) === unusable) {
+    trust.delete(req.arch.name);
+    say(req, 'warn', 'KVM verdict inconclusive: this kernel printed nothing under TCG either; the next boot tries KVM again');
+  }
+  if (booted) return booted;
+  throw failure;
 }
 
 async function recordVerdict(req: PolicyBootRequest, usable: boolean, reason: string): Promise<void> {

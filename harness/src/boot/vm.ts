@@ -94,86 +94,95 @@ export async function bootVm(req: BootRequest): Promise<Vm> {
   throw lastError;
 }
 
+/** A boot failure: the InfraError code, its message and what to look at. */
+interface BootFailure {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+/**
+ * What the serial console has shown so far, fed chunk by chunk from qemu's
+ * output as it arrives. The boot loop polls it; the Vm keeps reading `text`.
+ */
+class ConsoleWatch {
+  text = '';
+  sshdStarted = false;
+  toSshdMs = 0;
+  toFirstOutputMs: number | null = null;
+  panicAt: number | null = null;
+  // The last line until its newline arrives: a line split across chunks is matched whole.
+  private partial = '';
+
+  constructor(
+    private readonly req: BootRequest,
+    private readonly started: number,
+  ) {}
+
+  take(chunk: string, stream: 'stdout' | 'stderr'): void {
+    // With -nodefaults and -serial stdio, stdout is the guest's serial console and nothing
+    // else (SeaBIOS and the option ROMs print nothing there); stderr is qemu's own warnings.
+    if (stream === 'stdout' && this.toFirstOutputMs === null) {
+      this.toFirstOutputMs = Date.now() - this.started;
+      this.req.onFirstOutput?.(this.toFirstOutputMs);
+    }
+    this.text += chunk;
+    this.partial += chunk;
+    const lines = this.partial.split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) {
+      this.req.onConsoleLine?.(line);
+      if (!this.sshdStarted && line.includes(SSHD_READY_LINE)) {
+        this.sshdStarted = true;
+        this.toSshdMs = Date.now() - this.started;
+      }
+      if (this.panicAt === null && findPanic(line)) this.panicAt = Date.now();
+    }
+  }
+}
+
+/** The bounds one boot attempt runs within, all from the moment qemu was started. */
+interface BootClock {
+  started: number;
+  timeoutMs: number;
+  deadline: number;
+  /** Under KVM: how long the console may stay silent before KVM is declared unusable; null under TCG. */
+  silenceMs: number | null;
+}
+
 async function bootOnce(req: BootRequest, timeoutMs: number): Promise<Vm> {
   const port = await freeLoopbackPort();
   const { file, args } = qemuArgv({ arch: req.arch, accel: req.accel, kernelImage: req.kernelImage, initrd: req.initrd, sshPort: port, extraCmdline: req.extraCmdline });
-  let consoleText = '';
-  let partial = '';
-  let sshdStarted = false;
-  let panicAt: number | null = null;
   const started = Date.now();
-  let toSshdMs = 0;
-  let toFirstOutputMs: number | null = null;
+  const watch = new ConsoleWatch(req, started);
   const qemu = spawnLongLived(file, args, {
     logPath: req.consoleLogPath,
-    onOutput: (chunk, stream) => {
-      // With -nodefaults and -serial stdio, stdout is the guest's serial console and nothing
-      // else (SeaBIOS and the option ROMs print nothing there); stderr is qemu's own warnings.
-      if (stream === 'stdout' && toFirstOutputMs === null) {
-        toFirstOutputMs = Date.now() - started;
-        req.onFirstOutput?.(toFirstOutputMs);
-      }
-      consoleText += chunk;
-      partial += chunk;
-      const lines = partial.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        req.onConsoleLine?.(line);
-        if (!sshdStarted && line.includes(SSHD_READY_LINE)) {
-          sshdStarted = true;
-          toSshdMs = Date.now() - started;
-        }
-        if (panicAt === null && findPanic(line)) panicAt = Date.now();
-      }
-    },
+    onOutput: (chunk, stream) => watch.take(chunk, stream),
   });
-  const fail = async (code: string, message: string, hint?: string): Promise<never> => {
+  const fail = async ({ code, message, hint }: BootFailure): Promise<never> => {
     await qemu.stop(500);
-    const tail = consoleText.split('\n').slice(-40).join('\n');
+    const tail = watch.text.split('\n').slice(-40).join('\n');
     throw new InfraError(code, message, { stage: 'boot', logPath: req.consoleLogPath, logTail: tail, hint });
   };
-  const deadline = started + timeoutMs;
-  const silenceMs = req.accel === 'kvm' ? Math.min(req.arch.kvmFirstOutputMs, timeoutMs) : null;
+  const clock: BootClock = {
+    started, timeoutMs, deadline: started + timeoutMs,
+    silenceMs: req.accel === 'kvm' ? Math.min(req.arch.kvmFirstOutputMs, timeoutMs) : null,
+  };
   let backoff = 100;
   try {
     for (;;) {
-      if (req.signal?.aborted) await fail('ABORTED', 'boot interrupted');
-      if (!qemu.isRunning()) {
-        const r = await qemu.exited;
-        if (/Could not set up host forwarding rule/.test(consoleText)) await fail('BOOT_PORT_TAKEN', `port ${port} was taken before qemu bound it`);
-        const panic = findPanic(consoleText);
-        if (panic) await fail('BOOT_PANIC', `boot-failed: kernel panic: ${panic}`);
-        await fail('BOOT_QEMU_EXITED', `qemu exited during boot (exit ${r.exitCode ?? r.signal}) before the guest's sshd answered`,
-          'read the console log; a missing -kernel/-initrd or a bad machine option shows there');
-      }
-      if (silenceMs !== null && toFirstOutputMs === null && Date.now() - started > silenceMs) {
-        const note = virtFlagsNote(hostVirtFlags(req.arch)) || 'nested virtualisation?';
-        await fail('KVM_SILENT', `KVM unusable: no console output within ${(silenceMs / 1000).toFixed(0)} s under -accel kvm (${note})`,
-          'use --accel auto (falls back to TCG) or --accel tcg; for KVM on a nested host, expose vmx/svm to this VM in the outer hypervisor');
-      }
-      if (panicAt !== null && Date.now() - panicAt > 1000) {
-        await fail('BOOT_PANIC', `boot-failed: kernel panic: ${findPanic(consoleText) ?? ''}`);
-      }
-      if (Date.now() > deadline) {
-        // The guest's init said sshd is up, yet no handshake: our side (slirp, ssh2, keys) failed.
-        if (sshdStarted) {
-          await fail('SSH_TIMEOUT', `the guest's init reported sshd started, but SSH did not answer within ${(timeoutMs / 1000).toFixed(0)} s`,
-            'the console shows a healthy guest: check the host port forwarding and the SSH keys in the cache');
-        }
-        // Never got as far as init starting sshd: the kernel under test hung (or is too slow for this timeout).
-        await fail('BOOT_TIMEOUT', `the kernel did not get to "${SSHD_READY_LINE}" within ${(timeoutMs / 1000).toFixed(0)} s`,
-          'the console log shows how far boot got; raise bootTimeoutMs in the arch profile for slow hosts');
-      }
-      if (!sshdStarted) {
+      const failure = await bootFailure(req, qemu, port, watch, clock);
+      if (failure) await fail(failure);
+      if (!watch.sshdStarted) {
         await delay(50);
         continue;
       }
       try {
         const ssh = await GuestSsh.connect({ port, privateKeyPath: req.keys.clientPrivateKey, hostKeyBlob: req.keys.hostKeyBlob },
-          Math.max(1000, Math.min(10_000, deadline - Date.now())));
-        return new Vm(qemu, ssh, port, { toSshdMs, toSshMs: Date.now() - started }, () => consoleText);
+          Math.max(1000, Math.min(10_000, clock.deadline - Date.now())));
+        return new Vm(qemu, ssh, port, { toSshdMs: watch.toSshdMs, toSshMs: Date.now() - started }, () => watch.text);
       } catch (err) {
-        if (err instanceof InfraError) await fail(err.code, err.message, err.hint);
+        if (err instanceof InfraError) await fail({ code: err.code, message: err.message, hint: err.hint });
         await delay(backoff);
         backoff = Math.min(backoff * 2, 2000);
       }
@@ -182,4 +191,55 @@ async function bootOnce(req: BootRequest, timeoutMs: number): Promise<Vm> {
     await qemu.stop(500);
     throw err;
   }
+}
+
+/**
+ * Why this boot attempt has to stop now, or null while it may go on waiting.
+ * The checks run in a fixed order (abort, qemu gone, KVM silence, panic,
+ * deadline): when several hold at once, the first one is the reported cause.
+ */
+async function bootFailure(req: BootRequest, qemu: Spawned, port: number, watch: ConsoleWatch, clock: BootClock): Promise<BootFailure | null> {
+  if (req.signal?.aborted) return { code: 'ABORTED', message: 'boot interrupted' };
+  if (!qemu.isRunning()) return qemuExitFailure(qemu, port, watch.text);
+  if (clock.silenceMs !== null && watch.toFirstOutputMs === null && Date.now() - clock.started > clock.silenceMs) {
+    const note = virtFlagsNote(hostVirtFlags(req.arch)) || 'nested virtualisation?';
+    return {
+      code: 'KVM_SILENT', message: `KVM unusable: no console output within ${(clock.silenceMs / 1000).toFixed(0)} s under -accel kvm (${note})`,
+      hint: 'use --accel auto (falls back to TCG) or --accel tcg; for KVM on a nested host, expose vmx/svm to this VM in the outer hypervisor',
+    };
+  }
+  // A second after the panic line, so the console log holds the trace that follows it.
+  if (watch.panicAt !== null && Date.now() - watch.panicAt > 1000) {
+    return { code: 'BOOT_PANIC', message: `boot-failed: kernel panic: ${findPanic(watch.text) ?? ''}` };
+  }
+  if (Date.now() > clock.deadline) return deadlineFailure(watch.sshdStarted, clock.timeoutMs);
+  return null;
+}
+
+/** qemu exited before the guest's sshd answered: a lost port race, a panic, or qemu's own failure. */
+async function qemuExitFailure(qemu: Spawned, port: number, consoleText: string): Promise<BootFailure> {
+  const r = await qemu.exited;
+  if (/Could not set up host forwarding rule/.test(consoleText)) return { code: 'BOOT_PORT_TAKEN', message: `port ${port} was taken before qemu bound it` };
+  const panic = findPanic(consoleText);
+  if (panic) return { code: 'BOOT_PANIC', message: `boot-failed: kernel panic: ${panic}` };
+  return {
+    code: 'BOOT_QEMU_EXITED', message: `qemu exited during boot (exit ${r.exitCode ?? r.signal}) before the guest's sshd answered`,
+    hint: 'read the console log; a missing -kernel/-initrd or a bad machine option shows there',
+  };
+}
+
+/** The boot timeout ran out; whose side failed depends on whether the guest's init got to start sshd. */
+function deadlineFailure(sshdStarted: boolean, timeoutMs: number): BootFailure {
+  // The guest's init said sshd is up, yet no handshake: our side (slirp, ssh2, keys) failed.
+  if (sshdStarted) {
+    return {
+      code: 'SSH_TIMEOUT', message: `the guest's init reported sshd started, but SSH did not answer within ${(timeoutMs / 1000).toFixed(0)} s`,
+      hint: 'the console shows a healthy guest: check the host port forwarding and the SSH keys in the cache',
+    };
+  }
+  // Never got as far as init starting sshd: the kernel under test hung (or is too slow for this timeout).
+  return {
+    code: 'BOOT_TIMEOUT', message: `the kernel did not get to "${SSHD_READY_LINE}" within ${(timeoutMs / 1000).toFixed(0)} s`,
+    hint: 'the console log shows how far boot got; raise bootTimeoutMs in the arch profile for slow hosts',
+  };
 }

@@ -206,6 +206,21 @@ function unitWord(u: DurationUnit): string {
   return { ms: 'milliseconds', s: 'seconds', m: 'minutes', h: 'hours', d: 'days' }[u];
 }
 
+/** One parse in progress: argv split at `--`, what the command declares, and what has been read so far. */
+interface ArgvParse {
+  spec: CommandSpec;
+  options: Record<string, OptionSpec>;
+  /** kvmatrix's own arguments (before `--`) and everything after it. */
+  before: readonly string[];
+  after: readonly string[];
+  declared: readonly PositionalSpec[];
+  maxPositionals: number;
+  /** Every option name the command accepts, for "did you mean" and the list in the hint. */
+  known: string[];
+  values: Record<string, unknown>;
+  positionals: string[];
+}
+
 /** Parse argv against the table; every problem is a USAGE UserError naming the flag and what it takes. */
 export function parseCommandArgs<Opts extends Record<string, OptionSpec>>(spec: CommandSpec<Opts>, argv: readonly string[]): ParsedArgs<Opts> {
   const dashDash = argv.indexOf('--');
@@ -218,74 +233,96 @@ export function parseCommandArgs<Opts extends Record<string, OptionSpec>>(spec: 
 
   const options: Record<string, OptionSpec> = spec.options;
   const declared = spec.positionals ?? [];
-  const maxPositionals = declared.some((p) => p.variadic) ? Infinity : declared.length;
-  const known = [...Object.keys(options), ...Object.keys(GLOBAL_OPTIONS)];
-  const afterDashDashHint = (i: number) => {
-    const cmd = ['kvmatrix', spec.name, ...before.slice(0, i), '--', ...before.slice(i), ...after].join(' ');
-    return usageError(spec, `put the guest command after --: ${cmd}`, `options before -- are kvmatrix's; everything after -- runs in the guest as given`);
+  const p: ArgvParse = {
+    spec, options, before, after, declared, values, positionals,
+    maxPositionals: declared.some((d) => d.variadic) ? Infinity : declared.length,
+    known: [...Object.keys(options), ...Object.keys(GLOBAL_OPTIONS)],
   };
-
   for (let i = 0; i < before.length; i++) {
     const tok = before[i] as string;
-    if (tok.startsWith('--')) {
-      const eq = tok.indexOf('=');
-      const name = tok.slice(2, eq >= 0 ? eq : undefined);
-      const inline = eq >= 0 ? tok.slice(eq + 1) : undefined;
-      if (name === 'debug') continue;
-      const o = options[name];
-      if (!o) {
-        const guess = closest(name, known);
-        // After the cell, an option we do not know is most likely the guest command's (unless it is a typo of ours).
-        if (spec.rest && positionals.length > 0 && !guess) throw afterDashDashHint(i);
-        throw usageError(spec, `unknown option --${name} for kvmatrix ${spec.name}${guess ? ` (did you mean --${guess}?)` : ''}`,
-          `kvmatrix ${spec.name} takes: ${known.map((k) => `--${k}`).join(', ')}`);
-      }
-      let value: string | boolean;
-      if (o.type === 'boolean') {
-        if (inline !== undefined) throw usageError(spec, `--${name} takes no value (got "--${name}=${inline}")`);
-        value = true;
-      } else {
-        const next = inline ?? before[i + 1];
-        if (next === undefined || (inline === undefined && next.startsWith('--')) || next === '') {
-          throw usageError(spec, `--${name} needs a value (${valueName(o)})${next === '' ? ', got an empty string' : ''}`);
-        }
-        if (inline === undefined) i++;
-        value = next;
-      }
-      const converted = typeof value === 'boolean' ? value : convert(spec, name, o, value);
-      if (o.multiple) {
-        ((values[name] ??= []) as unknown[]).push(converted);
-      } else {
-        if (name in values) throw usageError(spec, `--${name} was given more than once`);
-        values[name] = converted;
-      }
-      continue;
-    }
-    if (tok.startsWith('-') && tok.length > 1) {
-      if (spec.rest && positionals.length > 0) throw afterDashDashHint(i);
-      throw usageError(spec, `unknown option ${tok} for kvmatrix ${spec.name}`, `kvmatrix ${spec.name} takes: ${known.map((k) => `--${k}`).join(', ')}`);
-    }
-    if (positionals.length >= maxPositionals) {
-      if (spec.rest) throw afterDashDashHint(i);
-      throw usageError(spec, `unexpected argument "${tok}": kvmatrix ${spec.name} takes ${declared.length === 0 ? 'no arguments' : declared.map((p) => p.name).join(' ')}`);
-    }
-    positionals.push(tok);
+    if (tok.startsWith('--')) i = readLongOption(p, i);
+    else readPositional(p, i);
   }
   if (dashDash >= 0 && !spec.rest) {
     // `--` only ends the options: `kvmatrix parse -- -odd-name.log`.
     for (const tok of after) {
-      if (positionals.length >= maxPositionals) throw usageError(spec, `unexpected argument "${tok}"`);
+      if (positionals.length >= p.maxPositionals) throw usageError(spec, `unexpected argument "${tok}"`);
       positionals.push(tok);
     }
   }
-  for (const [name, o] of Object.entries(options)) {
-    if (o.required && !(name in values)) throw usageError(spec, `kvmatrix ${spec.name} needs --${name} ${valueName(o)}: ${synopsis(spec)}`);
-  }
-  const missing = declared.filter((p, i) => p.required && positionals.length <= i);
-  if (missing.length > 0) {
-    throw usageError(spec, `kvmatrix ${spec.name} needs ${missing.map((p) => p.name).join(' ')}: ${synopsis(spec)}`);
-  }
+  checkRequired(p);
   return { values: values as OptionValues<Opts>, positionals, rest: spec.rest ? after : [], help };
+}
+
+/** For a command with a guest command: the same line with `--` where it belongs. */
+function guestCommandHint(p: ArgvParse, i: number): UserError {
+  const cmd = ['kvmatrix', p.spec.name, ...p.before.slice(0, i), '--', ...p.before.slice(i), ...p.after].join(' ');
+  return usageError(p.spec, `put the guest command after --: ${cmd}`, `options before -- are kvmatrix's; everything after -- runs in the guest as given`);
+}
+
+/** Read the `--name` or `--name=value` at `before[i]` (and its value); returns the index of the last token used. */
+function readLongOption(p: ArgvParse, i: number): number {
+  const { spec, before, values } = p;
+  const tok = before[i] as string;
+  const eq = tok.indexOf('=');
+  const name = tok.slice(2, eq >= 0 ? eq : undefined);
+  const inline = eq >= 0 ? tok.slice(eq + 1) : undefined;
+  if (name === 'debug') return i;
+  const o = p.options[name];
+  if (!o) {
+    const guess = closest(name, p.known);
+    // After the cell, an option we do not know is most likely the guest command's (unless it is a typo of ours).
+    if (spec.rest && p.positionals.length > 0 && !guess) throw guestCommandHint(p, i);
+    throw usageError(spec, `unknown option --${name} for kvmatrix ${spec.name}${guess ? ` (did you mean --${guess}?)` : ''}`,
+      `kvmatrix ${spec.name} takes: ${p.known.map((k) => `--${k}`).join(', ')}`);
+  }
+  let value: string | boolean;
+  if (o.type === 'boolean') {
+    if (inline !== undefined) throw usageError(spec, `--${name} takes no value (got "--${name}=${inline}")`);
+    value = true;
+  } else {
+    const next = inline ?? before[i + 1];
+    if (next === undefined || (inline === undefined && next.startsWith('--')) || next === '') {
+      throw usageError(spec, `--${name} needs a value (${valueName(o)})${next === '' ? ', got an empty string' : ''}`);
+    }
+    if (inline === undefined) i++;
+    value = next;
+  }
+  const converted = typeof value === 'boolean' ? value : convert(spec, name, o, value);
+  if (o.multiple) {
+    ((values[name] ??= []) as unknown[]).push(converted);
+  } else {
+    if (name in values) throw usageError(spec, `--${name} was given more than once`);
+    values[name] = converted;
+  }
+  return i;
+}
+
+/** `before[i]` is not a long option: a positional, or a short option or surplus word that has no place here. */
+function readPositional(p: ArgvParse, i: number): void {
+  const { spec, positionals, declared } = p;
+  const tok = p.before[i] as string;
+  if (tok.startsWith('-') && tok.length > 1) {
+    if (spec.rest && positionals.length > 0) throw guestCommandHint(p, i);
+    throw usageError(spec, `unknown option ${tok} for kvmatrix ${spec.name}`, `kvmatrix ${spec.name} takes: ${p.known.map((k) => `--${k}`).join(', ')}`);
+  }
+  if (positionals.length >= p.maxPositionals) {
+    if (spec.rest) throw guestCommandHint(p, i);
+    throw usageError(spec, `unexpected argument "${tok}": kvmatrix ${spec.name} takes ${declared.length === 0 ? 'no arguments' : declared.map((d) => d.name).join(' ')}`);
+  }
+  positionals.push(tok);
+}
+
+/** Required options first, then required positionals, each naming the synopsis. */
+function checkRequired(p: ArgvParse): void {
+  const { spec } = p;
+  for (const [name, o] of Object.entries(p.options)) {
+    if (o.required && !(name in p.values)) throw usageError(spec, `kvmatrix ${spec.name} needs --${name} ${valueName(o)}: ${synopsis(spec)}`);
+  }
+  const missing = p.declared.filter((d, i) => d.required && p.positionals.length <= i);
+  if (missing.length > 0) {
+    throw usageError(spec, `kvmatrix ${spec.name} needs ${missing.map((d) => d.name).join(' ')}: ${synopsis(spec)}`);
+  }
 }
 
 // ---------------------------------------------------------------- help

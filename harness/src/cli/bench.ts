@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { cpus, machine, tmpdir } from 'node:os';
 import { UserError, EXIT } from '../errors.ts';
 import { canonicalArchName, getArch } from '../arch/profile.ts';
-import { loadMatrixConfig, planCells } from '../plan/config.ts';
+import { loadMatrixConfig, planCells, type MatrixConfig } from '../plan/config.ts';
 import { runMatrix } from '../matrix/run.ts';
 import { fetchSource } from '../source/fetch.ts';
 import { patchStage } from '../pipeline/prepare.ts';
 import { buildKernel } from '../kbuild/build-kernel.ts';
 import { resultsRoot } from '../util/paths.ts';
-import { cliCommand, configOption, configPath, defineCommand } from './args.ts';
+import { cliCommand, configOption, configPath, defineCommand, type CliContext } from './args.ts';
 import { prepareRun } from './prepare.ts';
 import type { Ctx } from '../stage.ts';
 
@@ -37,8 +37,39 @@ const benchSpec = defineCommand({
   examples: ['npm run bench', 'kvmatrix bench --skip-cold'],
 });
 
+type Kernel = MatrixConfig['kernels'][number];
+type Variant = MatrixConfig['variants'][number];
+
+/** What bench measures: one kernel, one patched variant of it, the arches; unknown names are user errors. */
+interface BenchTarget {
+  kernel: Kernel;
+  patched: Variant;
+  arches: string[];
+}
+
 export const benchCommand = cliCommand(benchSpec, async (c, { values }) => {
   const cfg = loadMatrixConfig(configPath(values.config));
+  const target = benchTarget(cfg, values);
+  const { kernel, patched, arches } = target;
+  await prepareRun(c, cfg, { kernels: values['skip-warm'] ? [kernel.id] : undefined, arches: values['skip-warm'] ? arches : undefined });
+  const out: Record<string, unknown> = { host: { arch: machine(), cpus: cpus().length }, config: cfg.file, kernel: kernel.id, variant: patched.name, at: new Date().toISOString() };
+  if (!values['skip-cold']) {
+    const perArch: Record<string, unknown> = {};
+    for (const archName of arches) perArch[archName] = await benchBuilds(c, cfg, target, archName);
+    out.builds = perArch;
+  }
+  if (!values['skip-warm']) out.warmMatrix = await benchWarmMatrix(c, cfg, values.arch ? arches : undefined);
+  const dir = join(resultsRoot(), 'bench');
+  await mkdir(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const text = `${JSON.stringify(out, null, 2)}\n`;
+  await writeFileAtomically(join(dir, `${stamp}.json`), text);
+  await writeFileAtomically(join(dir, 'latest.json'), text);
+  process.stdout.write(text);
+  return EXIT.validated;
+});
+
+function benchTarget(cfg: MatrixConfig, values: { kernel?: string; variant?: string; arch?: string[] }): BenchTarget {
   const kernelIds = cfg.kernels.map((k) => k.id);
   const kernelId = values.kernel ?? kernelIds[0];
   const kernel = cfg.kernels.find((k) => k.id === kernelId);
@@ -53,60 +84,54 @@ export const benchCommand = cliCommand(benchSpec, async (c, { values }) => {
   const arches = (values.arch ?? cfg.arches).map((a) => canonicalArchName(a));
   const unknownArch = arches.find((a) => !cfg.arches.includes(a));
   if (unknownArch) throw new UserError('UNKNOWN_ARCH', `Unknown arch "${unknownArch}" in ${cfg.file}. Available: ${cfg.arches.join(', ')}`, { hint: 'pass one of those with --arch' });
-  await prepareRun(c, cfg, { kernels: values['skip-warm'] ? [kernel.id] : undefined, arches: values['skip-warm'] ? arches : undefined });
-  const patched = cfg.variants.find((v) => v.name === patchedName)!;
-  const out: Record<string, unknown> = { host: { arch: machine(), cpus: cpus().length }, config: cfg.file, kernel: kernel.id, variant: patched.name, at: new Date().toISOString() };
-  if (!values['skip-cold']) {
-    const perArch: Record<string, unknown> = {};
-    for (const archName of arches) {
-      const arch = getArch(archName);
-      const scratch = await mkdtemp(join(tmpdir(), 'kvmatrix-bench-'));
-      const ctx: Ctx = { ...c.ctx, cacheDir: scratch, cell: `bench/${archName}` };
-      try {
-        const source = await fetchSource(ctx, kernel.source, join(scratch, 'source.log'));
-        const baseSeries = await patchStage(source, [], cfg.baseDir, join(scratch, 'patch.log'));
-        const series = await patchStage(source, patched.patches, cfg.baseDir, join(scratch, 'patch.log'));
-        let t = Date.now();
-        const base = await buildKernel(ctx, { source, arch, variant: 'base', ...baseSeries, logPath: join(scratch, 'base.log') });
-        const coldMs = Date.now() - t;
-        t = Date.now();
-        const pb = await buildKernel(ctx, { source, arch, variant: patched.name, ...series, logPath: join(scratch, 'patched.log') });
-        const incrementalMs = Date.now() - t;
-        t = Date.now();
-        const again = await buildKernel(ctx, { source, arch, variant: patched.name, ...series, logPath: join(scratch, 'again.log') });
-        const cachedMs = Date.now() - t;
-        perArch[archName] = {
-          coldBaseBuildMs: coldMs, patchedIncrementalBuildMs: incrementalMs, incrementalRatio: +(incrementalMs / coldMs).toFixed(3),
-          patchedCompiledObjects: pb.meta.compiledObjects, cachedLookupMs: cachedMs, cachedHit: again.cached, baseKey: base.key, patchedKey: pb.key,
-        };
-        c.ctx.report({ kind: 'info', text: `bench ${archName}: cold ${(coldMs / 1000).toFixed(0)} s, patched ${(incrementalMs / 1000).toFixed(1)} s (${((incrementalMs / coldMs) * 100).toFixed(1)}%), cached ${cachedMs} ms` });
-      } finally {
-        await rm(scratch, { recursive: true, force: true });
-      }
-    }
-    out.builds = perArch;
-  }
-  if (!values['skip-warm']) {
-    const filter = { arches: values.arch ? arches : undefined };
-    // First make sure everything is cached, then time a forced rerun.
-    await runMatrix(c.ctx, { config: cfg, filter, force: true, outDir: join(resultsRoot(), 'bench', 'warmup') });
-    const t = Date.now();
-    const { summary } = await runMatrix(c.ctx, { config: cfg, filter, force: true, outDir: join(resultsRoot(), 'bench', 'warm') });
-    const wallMs = Date.now() - t;
-    const guestMs = summary.cells.reduce((s, cell) => s + cell.stages.filter((st) => st.stage === 'boot' || st.stage === 'run').reduce((a, st) => a + st.durationMs, 0), 0);
-    const buildMs = summary.cells.reduce((s, cell) => s + (cell.stages.find((st) => st.stage === 'build')?.durationMs ?? 0), 0);
-    out.warmMatrix = {
-      cells: planCells(cfg).length, wallMs, bootAndGuestMs: guestMs, cachedBuildStageMs: buildMs,
-      // Cells run in parallel, so guest time can exceed wall time; the overhead share is of summed cell time.
-      harnessOverheadShare: +(1 - guestMs / Math.max(1, summary.cells.reduce((s, cell) => s + cell.durationMs, 0))).toFixed(3),
+  return { kernel, patched: cfg.variants.find((v) => v.name === patchedName)!, arches };
+}
+
+/**
+ * Cold base build, incremental patched build and cached lookup of one arch,
+ * in a scratch cache dir of their own (so "cold" is cold), deleted afterwards.
+ */
+async function benchBuilds(c: CliContext, cfg: MatrixConfig, { kernel, patched }: BenchTarget, archName: string): Promise<Record<string, unknown>> {
+  const arch = getArch(archName);
+  const scratch = await mkdtemp(join(tmpdir(), 'kvmatrix-bench-'));
+  const ctx: Ctx = { ...c.ctx, cacheDir: scratch, cell: `bench/${archName}` };
+  try {
+    const source = await fetchSource(ctx, kernel.source, join(scratch, 'source.log'));
+    const baseSeries = await patchStage(source, [], cfg.baseDir, join(scratch, 'patch.log'));
+    const series = await patchStage(source, patched.patches, cfg.baseDir, join(scratch, 'patch.log'));
+    let t = Date.now();
+    const base = await buildKernel(ctx, { source, arch, variant: 'base', ...baseSeries, logPath: join(scratch, 'base.log') });
+    const coldMs = Date.now() - t;
+    t = Date.now();
+    const pb = await buildKernel(ctx, { source, arch, variant: patched.name, ...series, logPath: join(scratch, 'patched.log') });
+    const incrementalMs = Date.now() - t;
+    t = Date.now();
+    const again = await buildKernel(ctx, { source, arch, variant: patched.name, ...series, logPath: join(scratch, 'again.log') });
+    const cachedMs = Date.now() - t;
+    const measured = {
+      coldBaseBuildMs: coldMs, patchedIncrementalBuildMs: incrementalMs, incrementalRatio: +(incrementalMs / coldMs).toFixed(3),
+      patchedCompiledObjects: pb.meta.compiledObjects, cachedLookupMs: cachedMs, cachedHit: again.cached, baseKey: base.key, patchedKey: pb.key,
     };
+    c.ctx.report({ kind: 'info', text: `bench ${archName}: cold ${(coldMs / 1000).toFixed(0)} s, patched ${(incrementalMs / 1000).toFixed(1)} s (${((incrementalMs / coldMs) * 100).toFixed(1)}%), cached ${cachedMs} ms` });
+    return measured;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
-  const dir = join(resultsRoot(), 'bench');
-  await mkdir(dir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const text = `${JSON.stringify(out, null, 2)}\n`;
-  await writeFileAtomically(join(dir, `${stamp}.json`), text);
-  await writeFileAtomically(join(dir, 'latest.json'), text);
-  process.stdout.write(text);
-  return EXIT.validated;
-});
+}
+
+/** A forced rerun of the matrix once everything is cached: wall time and the share spent outside boot and guest. */
+async function benchWarmMatrix(c: CliContext, cfg: MatrixConfig, arches: string[] | undefined): Promise<Record<string, unknown>> {
+  const filter = { arches };
+  // First make sure everything is cached, then time a forced rerun.
+  await runMatrix(c.ctx, { config: cfg, filter, force: true, outDir: join(resultsRoot(), 'bench', 'warmup') });
+  const t = Date.now();
+  const { summary } = await runMatrix(c.ctx, { config: cfg, filter, force: true, outDir: join(resultsRoot(), 'bench', 'warm') });
+  const wallMs = Date.now() - t;
+  const guestMs = summary.cells.reduce((s, cell) => s + cell.stages.filter((st) => st.stage === 'boot' || st.stage === 'run').reduce((a, st) => a + st.durationMs, 0), 0);
+  const buildMs = summary.cells.reduce((s, cell) => s + (cell.stages.find((st) => st.stage === 'build')?.durationMs ?? 0), 0);
+  return {
+    cells: planCells(cfg).length, wallMs, bootAndGuestMs: guestMs, cachedBuildStageMs: buildMs,
+    // Cells run in parallel, so guest time can exceed wall time; the overhead share is of summed cell time.
+    harnessOverheadShare: +(1 - guestMs / Math.max(1, summary.cells.reduce((s, cell) => s + cell.durationMs, 0))).toFixed(3),
+  };
+}

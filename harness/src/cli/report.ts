@@ -88,11 +88,41 @@ const mergeSpec = defineCommand({
   examples: ['kvmatrix merge shard-1 shard-2 shard-3 --out merged'],
 });
 
+/** One shard as read for the merge: its summary and the cell directories it holds. */
+interface Shard {
+  dir: string;
+  summary: RunSummary;
+  cellDirs: string[];
+}
+
 /** Combine shard run directories; they must come from the same config and harness version. */
 export const mergeCommand = cliCommand(mergeSpec, async (c, { values, positionals }) => {
   const out = assertOutputDir('--out', values.out as string);
+  const inputDirs = await mergeInputDirs(positionals, out);
+  const outEntries = await readdir(out).catch(() => [] as string[]);
+  if (outEntries.length > 0 && !values.force) {
+    throw new UserError('MERGE_OUT_EXISTS', `--out ${out} already exists and is not empty (${outEntries.length} entries): merging into it would mix in its old cells`, {
+      hint: 'choose a new directory, or pass --force to replace it',
+    });
+  }
+  // Read every input (strictly) before writing anything.
+  const shards: Shard[] = [];
+  for (const dir of inputDirs) {
+    const s = await readRunSummary(dir);
+    if (!s) throw new UserError('MERGE_INPUT', `${dir} has no results.json (the shard did not finish)`, { hint: `rerun that shard, or run kvmatrix report ${dir} to write it` });
+    const records = await readCellRecords(dir);
+    warnUnfinished(c, dir, records.unfinished, records.strays);
+    shards.push({ dir, summary: s, cellDirs: (await readdir(join(dir, 'cells'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name) });
+  }
+  assertShardsOfOneRun(shards);
+  const summary = await writeMergedRun(c, out, shards);
+  process.stdout.write(`${await readFile(join(out, 'matrix.md'), 'utf8')}\n`);
+  return summary.overall.exitCode;
+});
+
+/** The inputs as run dirs, in order; each named once, none overlapping --out (symlinks followed). */
+async function mergeInputDirs(positionals: readonly string[], out: string): Promise<string[]> {
   const outReal = await realPathOf(out);
-  const runs: { dir: string; summary: RunSummary }[] = [];
   const seen = new Map<string, string>();
   for (const p of positionals) {
     const dir = await runDirArg('merge input', p);
@@ -106,56 +136,49 @@ export const mergeCommand = cliCommand(mergeSpec, async (c, { values, positional
       });
     }
   }
-  const outEntries = await readdir(out).catch(() => [] as string[]);
-  if (outEntries.length > 0 && !values.force) {
-    throw new UserError('MERGE_OUT_EXISTS', `--out ${out} already exists and is not empty (${outEntries.length} entries): merging into it would mix in its old cells`, {
-      hint: 'choose a new directory, or pass --force to replace it',
-    });
-  }
-  // Read every input (strictly) before writing anything.
-  const inputs: { dir: string; cellDirs: string[] }[] = [];
-  for (const dir of seen.values()) {
-    const s = await readRunSummary(dir);
-    if (!s) throw new UserError('MERGE_INPUT', `${dir} has no results.json (the shard did not finish)`, { hint: `rerun that shard, or run kvmatrix report ${dir} to write it` });
-    runs.push({ dir, summary: s });
-    const records = await readCellRecords(dir);
-    warnUnfinished(c, dir, records.unfinished, records.strays);
-    inputs.push({ dir, cellDirs: (await readdir(join(dir, 'cells'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name) });
-  }
-  const first = runs[0]!.summary;
-  for (const r of runs) {
-    if (r.summary.config.sha256 !== first.config.sha256) throw new UserError('MERGE_MISMATCH', `${r.dir} ran config ${r.summary.config.sha256.slice(0, 12)} but ${runs[0]!.dir} ran ${first.config.sha256.slice(0, 12)}: shards of different configs cannot be merged`, { hint: 'merge only shards of one sharded run (same config file content)' });
-    if (r.summary.harnessVersion !== first.harnessVersion) throw new UserError('MERGE_MISMATCH', `${r.dir} was made by kvmatrix ${r.summary.harnessVersion}, ${runs[0]!.dir} by ${first.harnessVersion}`, { hint: 'rerun the shards with one kvmatrix version' });
+  return [...seen.values()];
+}
+
+/** Same config, same harness version, and no cell in two shards: otherwise they are not parts of one run. */
+function assertShardsOfOneRun(shards: readonly Shard[]): void {
+  const first = shards[0]!.summary;
+  for (const r of shards) {
+    if (r.summary.config.sha256 !== first.config.sha256) throw new UserError('MERGE_MISMATCH', `${r.dir} ran config ${r.summary.config.sha256.slice(0, 12)} but ${shards[0]!.dir} ran ${first.config.sha256.slice(0, 12)}: shards of different configs cannot be merged`, { hint: 'merge only shards of one sharded run (same config file content)' });
+    if (r.summary.harnessVersion !== first.harnessVersion) throw new UserError('MERGE_MISMATCH', `${r.dir} was made by kvmatrix ${r.summary.harnessVersion}, ${shards[0]!.dir} by ${first.harnessVersion}`, { hint: 'rerun the shards with one kvmatrix version' });
   }
   const owner = new Map<string, string>();
-  for (const { dir, cellDirs } of inputs) {
+  for (const { dir, cellDirs } of shards) {
     for (const d of cellDirs) {
       const other = owner.get(d);
       if (other !== undefined) throw new UserError('MERGE_OVERLAP', `cell ${d} appears in more than one shard (${other} and ${dir})`, { hint: 'merge the shards of one sharded run (--shard I/N with the same N), each once' });
       owner.set(d, dir);
     }
   }
+}
+
+/** Copy the shards' cells into --out and write the reports of the whole run; returns its summary. */
+async function writeMergedRun(c: CliContext, out: string, shards: readonly Shard[]): Promise<RunSummary> {
+  const first = shards[0]!.summary;
   let summary: RunSummary | undefined;
   // Built next to --out and renamed into place: an error leaves no half-merged run.
   await writeDirAtomically(out, async (tmp) => {
-    for (const { dir, cellDirs } of inputs) {
+    for (const { dir, cellDirs } of shards) {
       for (const d of cellDirs) await cp(join(dir, 'cells', d), join(tmp, 'cells', d), { recursive: true });
     }
-    if (existsSync(join(runs[0]!.dir, 'config.yaml'))) await cp(join(runs[0]!.dir, 'config.yaml'), join(tmp, 'config.yaml'));
+    if (existsSync(join(shards[0]!.dir, 'config.yaml'))) await cp(join(shards[0]!.dir, 'config.yaml'), join(tmp, 'config.yaml'));
     const cfg = existsSync(join(tmp, 'config.yaml')) ? loadMatrixConfig(join(tmp, 'config.yaml')) : null;
     const loaded = (await readCellRecords(tmp)).cells;
     // Same cell order as a single run of the config, and the same plan: a missing shard leaves the merge INCOMPLETE.
     const cells = cfg ? orderCells(loaded, planCells(cfg)) : loaded;
-    const plan = cfg ? unshardedPlan(cfg, runs.map((r) => r.summary)) : runs.flatMap((r) => r.summary.plan ?? r.summary.cells.map(asPlanned));
+    const plan = cfg ? unshardedPlan(cfg, shards.map((r) => r.summary)) : shards.flatMap((r) => r.summary.plan ?? r.summary.cells.map(asPlanned));
     summary = await summarize(
       cfg ? { ...cfg, file: first.config.file, sha256: first.config.sha256 } : { file: first.config.file, name: first.config.name, sha256: first.config.sha256, expectations: [], variants: [] },
       plan, cells, `merged-${first.runId}`, first.startedAt, null, first.filter ?? {});
     if (first.harnessVersion !== harnessVersion()) c.ctx.report({ kind: 'warn', text: `merging results of kvmatrix ${first.harnessVersion} with ${harnessVersion()}` });
     await writeReports(tmp, summary);
   });
-  process.stdout.write(`${await readFile(join(out, 'matrix.md'), 'utf8')}\n`);
-  return summary!.overall.exitCode;
-});
+  return summary!;
+}
 
 function asPlanned(c: { id: string; kernel: { id: string }; arch: string; variant: { name: string }; repeat: number }): PlannedCell {
   return { id: c.id, kernel: c.kernel.id, arch: c.arch, variant: c.variant.name, repeat: c.repeat };

@@ -14,10 +14,10 @@ import type { KernelSource } from '../source/types.ts';
 import type { PatchFile } from '../patch/series.ts';
 import { sha256, sha256File } from '../util/hash.ts';
 import { writeDirAtomically } from '../util/fs.ts';
-import { openWorkTree, writePatched } from './worktree.ts';
+import { openWorkTree, writePatched, type WorkTree } from './worktree.ts';
 import type { PatchedFiles } from '../patch/apply.ts';
 import { compile, compiledObjects, configure } from './kbuild.ts';
-import { fragmentsFor } from './fragments.ts';
+import { fragmentsFor, type Fragment } from './fragments.ts';
 import { buildKey, lookupBuild, removeEntry, type BuildMeta } from './cache.ts';
 
 export interface KernelBuildRequest {
@@ -93,37 +93,20 @@ function buildProgress(ctx: Ctx): (chunk: string) => void {
 
 export async function buildKernel(ctx: Ctx, req: KernelBuildRequest): Promise<KernelBuild> {
   const { key, fragments, compiler } = await kernelBuildKey(req);
-  const check = async (): Promise<KernelBuild | null> => {
-    const found = await lookupBuild(ctx.cacheDir, req.arch.name, key);
-    if (found.state === 'hit') return { key, dir: found.dir, image: join(found.dir, found.meta.imageFile), meta: found.meta, cached: true, configMs: 0, compileMs: 0 };
-    if (found.state === 'corrupt') {
-      ctx.report({ kind: 'warn', cell: ctx.cell, stage: 'build', text: `cache entry ${key} is corrupt (${found.reason}); rebuilding` });
-      await removeEntry(ctx.cacheDir, req.arch.name, key);
-    }
-    return null;
-  };
   if (!req.rebuild) {
-    const hit = await check();
+    const hit = await cachedBuild(ctx, req, key);
     if (hit) return hit;
   }
   const wt = await openWorkTree(ctx.cacheDir, req.source, req.arch.name, req.logPath);
   try {
     // Another run may have built it while we waited for the work tree.
     if (!req.rebuild) {
-      const hit = await check();
+      const hit = await cachedBuild(ctx, req, key);
       if (hit) return hit;
     }
     const started = Date.now();
     await writePatched(wt, req.source, req.patched);
-    const kreq = { arch: req.arch, src: wt.src, obj: wt.obj, fragments, logPath: req.logPath, onOutput: buildProgress(ctx) };
-    const configKey = sha256(JSON.stringify(fragments.map((f) => [f.name, f.text])) + req.source.identity);
-    const configText = await configure(kreq, configKey);
-    const configMs = Date.now() - started;
-    const incremental = existsSync(join(wt.obj, 'vmlinux'));
-    const logBefore = (await readFile(req.logPath, 'utf8').catch(() => '')).length;
-    await compile(kreq);
-    const compileMs = Date.now() - started - configMs;
-    const logText = (await readFile(req.logPath, 'utf8')).slice(logBefore);
+    const built = await configureAndCompile(ctx, req, wt, fragments, started);
     const release = (await readFile(join(wt.obj, 'include/config/kernel.release'), 'utf8').catch(() => req.source.kernelVersion)).trim();
     const imageFile = req.arch.kernel.image.split('/').pop() ?? 'Image';
     const dir = join(ctx.cacheDir, 'builds', req.arch.name, key);
@@ -133,31 +116,84 @@ export async function buildKernel(ctx: Ctx, req: KernelBuildRequest): Promise<Ke
       await copyFile(join(wt.obj, '.config'), join(tmp, 'config'));
       await copyFile(join(wt.obj, 'System.map'), join(tmp, 'System.map')).catch(() => undefined);
       await copyFile(req.logPath, join(tmp, 'build.log'));
-      meta = {
-        schema: 1,
-        key,
-        sourceIdentity: req.source.identity,
-        kernelVersion: req.source.kernelVersion,
-        release,
-        arch: req.arch.name,
-        variant: req.variant,
-        patches: req.patches.map((p) => ({ path: p.path, sha256: p.sha256, subjects: p.messages.map((m) => m.subject) })),
-        fragments: fragments.map((f) => ({ name: f.name, sha256: sha256(f.text) })),
-        configSha256: sha256(configText),
-        compiler,
-        imageFile,
-        imageSha256: await sha256File(join(tmp, imageFile)),
-        builtAt: new Date().toISOString(),
-        durationMs: Date.now() - started,
-        incremental,
-        compiledObjects: compiledObjects(logText),
-        missingOptional: [],
-      };
+      const imageSha256 = await sha256File(join(tmp, imageFile));
+      meta = entryMeta(req, { key, fragments, compiler, release, imageFile, imageSha256, started, built });
       await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
     });
     if (!meta) throw new InfraError('INTERNAL', 'cache entry was not written', { stage: 'build' });
-    return { key, dir, image: join(dir, imageFile), meta, cached: false, configMs, compileMs };
+    return { key, dir, image: join(dir, imageFile), meta, cached: false, configMs: built.configMs, compileMs: built.compileMs };
   } finally {
     await wt.release();
   }
+}
+
+/** The cached build under `key`, or null; a corrupt entry is reported and removed so the build replaces it. */
+async function cachedBuild(ctx: Ctx, req: KernelBuildRequest, key: string): Promise<KernelBuild | null> {
+  const found = await lookupBuild(ctx.cacheDir, req.arch.name, key);
+  if (found.state === 'hit') return { key, dir: found.dir, image: join(found.dir, found.meta.imageFile), meta: found.meta, cached: true, configMs: 0, compileMs: 0 };
+  if (found.state === 'corrupt') {
+    ctx.report({ kind: 'warn', cell: ctx.cell, stage: 'build', text: `cache entry ${key} is corrupt (${found.reason}); rebuilding` });
+    await removeEntry(ctx.cacheDir, req.arch.name, key);
+  }
+  return null;
+}
+
+/** What configuring and compiling the work tree produced, for the cache entry's meta. */
+interface CompiledTree {
+  configText: string;
+  configMs: number;
+  compileMs: number;
+  /** The work tree held a vmlinux already: make only rebuilt what changed. */
+  incremental: boolean;
+  /** This compile's part of build.log (the log is shared with earlier stages). */
+  logText: string;
+}
+
+async function configureAndCompile(ctx: Ctx, req: KernelBuildRequest, wt: WorkTree, fragments: Fragment[], started: number): Promise<CompiledTree> {
+  const kreq = { arch: req.arch, src: wt.src, obj: wt.obj, fragments, logPath: req.logPath, onOutput: buildProgress(ctx) };
+  const configKey = sha256(JSON.stringify(fragments.map((f) => [f.name, f.text])) + req.source.identity);
+  const configText = await configure(kreq, configKey);
+  const configMs = Date.now() - started;
+  const incremental = existsSync(join(wt.obj, 'vmlinux'));
+  const logBefore = (await readFile(req.logPath, 'utf8').catch(() => '')).length;
+  await compile(kreq);
+  const compileMs = Date.now() - started - configMs;
+  const logText = (await readFile(req.logPath, 'utf8')).slice(logBefore);
+  return { configText, configMs, compileMs, incremental, logText };
+}
+
+interface EntryFacts {
+  key: string;
+  fragments: Fragment[];
+  compiler: string;
+  release: string;
+  imageFile: string;
+  imageSha256: string;
+  /** When this build started (before the patched files were written): durationMs counts from here. */
+  started: number;
+  built: CompiledTree;
+}
+
+/** The cache entry's meta.json; built once the image is in the entry, so builtAt and durationMs include copying it. */
+function entryMeta(req: KernelBuildRequest, f: EntryFacts): BuildMeta {
+  return {
+    schema: 1,
+    key: f.key,
+    sourceIdentity: req.source.identity,
+    kernelVersion: req.source.kernelVersion,
+    release: f.release,
+    arch: req.arch.name,
+    variant: req.variant,
+    patches: req.patches.map((p) => ({ path: p.path, sha256: p.sha256, subjects: p.messages.map((m) => m.subject) })),
+    fragments: f.fragments.map((fr) => ({ name: fr.name, sha256: sha256(fr.text) })),
+    configSha256: sha256(f.built.configText),
+    compiler: f.compiler,
+    imageFile: f.imageFile,
+    imageSha256: f.imageSha256,
+    builtAt: new Date().toISOString(),
+    durationMs: Date.now() - f.started,
+    incremental: f.built.incremental,
+    compiledObjects: compiledObjects(f.built.logText),
+    missingOptional: [],
+  };
 }

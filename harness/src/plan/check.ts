@@ -388,77 +388,91 @@ async function checkSuiteSource(cfg: MatrixConfig, at: string, s: { package: str
   return null;
 }
 
+/** Answers from apt and the suites, asked once per run of the check however many kernels share them. */
+interface SourceLookups {
+  apt: Map<string, Promise<DebianPackageInfo | null>>;
+  suiteOffers: Map<string, Promise<DebianSuiteFacts>>;
+  /** Every linux-source package apt knows; only asked when a package is missing, for the message. */
+  offered?: Promise<string[]>;
+}
+
 /** The sources this run will fetch exist here and now: Debian packages apt (or the suite) knows, local trees and repositories. */
 export async function checkSourcesResolvable(cfg: MatrixConfig, facts: SourceFacts, scope: PlanScope = {}): Promise<PlanProblem[]> {
   const out: PlanProblem[] = [];
   const wanted = scope.kernels ? new Set(scope.kernels) : null;
-  const apt = new Map<string, Promise<DebianPackageInfo | null>>();
-  const suiteOffers = new Map<string, Promise<DebianSuiteFacts>>();
-  let offered: Promise<string[]> | undefined;
+  const lookups: SourceLookups = { apt: new Map(), suiteOffers: new Map() };
   for (const [i, k] of cfg.kernels.entries()) {
     if (wanted && !wanted.has(k.id)) continue;
     const at = `/kernels/${i}/source`;
     const s = k.source;
-    if (s.provider === 'debian' && s.suite !== undefined) {
-      const problem = await checkSuiteSource(cfg, at, { ...s, suite: s.suite }, facts, suiteOffers);
-      if (problem) out.push(problem);
-    } else if (s.provider === 'debian') {
-      if (!apt.has(s.package)) apt.set(s.package, facts.debianPackage(s.package));
-      const info = await apt.get(s.package);
-      if (!info) {
-        offered ??= facts.debianOffered();
-        const names = await offered;
-        // apt knowing no kernel source at all means its lists were never fetched (a fresh
-        // machine): provisioning runs apt-get update, so that is not the config's fault.
-        if (names.length === 0) continue;
-        out.push({
-          code: 'SOURCE_UNKNOWN_PACKAGE', file: cfg.file, at: `${at}/package`,
-          message: `apt does not know ${s.package}. Available: ${names.join(', ')}`,
-          hint: 'use one of those; if the list looks stale run `apt-get update`, or name a suite: that has it (e.g. suite: trixie; see configs/debian-archive.yaml)',
-        });
-      } else if (s.version) {
-        const versions = [...new Set([info.installed, ...info.versions].filter((v): v is string => !!v))];
-        if (!versions.includes(s.version)) {
-          out.push({
-            code: 'SOURCE_VERSION', file: cfg.file, at: `${at}/version`,
-            message: `${s.package} ${s.version} is neither installed nor offered by apt. Available: ${versions.join(', ') || 'none'}`,
-            hint: 'use one of those versions, or drop version: to take whatever is installed',
-          });
-        }
-      }
-    }
-    if (s.provider === 'local') {
-      const st = statOrNull(s.path);
-      let version: string | null = null;
-      try {
-        version = st?.isDirectory() ? kernelVersionFromMakefile(readFileSync(join(s.path, 'Makefile'), 'utf8')) : null;
-      } catch {
-        version = null;
-      }
-      if (!version) {
-        out.push({
-          code: 'SOURCE_NOT_A_TREE', file: cfg.file, at: `${at}/path`,
-          message: `${s.path} ${!st ? 'does not exist' : !st.isDirectory() ? 'is not a directory' : 'is not a kernel source tree (no top-level Makefile with VERSION/PATCHLEVEL)'}`,
-          hint: `point path: at a kernel tree (relative paths resolve from ${cfg.baseDir})`,
-        });
-      }
-    }
-    if (s.provider === 'git' && !gitUrlProblem(s.url)) {
-      const kind = classifyGitUrl(s.url, cfg.baseDir);
-      if (kind.kind === 'local') {
-        const st = statOrNull(kind.path);
-        const isRepo = !!st?.isDirectory() && (statOrNull(join(kind.path, 'HEAD'))?.isFile() || statOrNull(join(kind.path, '.git')) !== null);
-        if (!isRepo) {
-          out.push({
-            code: 'SOURCE_NOT_A_REPO', file: cfg.file, at: `${at}/url`,
-            message: `${kind.path} ${!st ? 'does not exist' : 'is not a git repository'}`,
-            hint: `point url: at a git repository (relative paths resolve from ${cfg.baseDir})`,
-          });
-        }
-      }
-    }
+    let problem: PlanProblem | null = null;
+    if (s.provider === 'debian' && s.suite !== undefined) problem = await checkSuiteSource(cfg, at, { ...s, suite: s.suite }, facts, lookups.suiteOffers);
+    else if (s.provider === 'debian') problem = await checkHostDebianSource(cfg, at, s, facts, lookups);
+    else if (s.provider === 'local') problem = checkLocalTree(cfg, at, s);
+    else if (s.provider === 'git' && !gitUrlProblem(s.url)) problem = checkLocalGitRepo(cfg, at, s);
+    if (problem) out.push(problem);
   }
   return out;
+}
+
+/** A Debian package from the host's apt: a package apt knows, in a version installed or offered. */
+async function checkHostDebianSource(cfg: MatrixConfig, at: string, s: { package: string; version?: string }, facts: SourceFacts, lookups: SourceLookups): Promise<PlanProblem | null> {
+  if (!lookups.apt.has(s.package)) lookups.apt.set(s.package, facts.debianPackage(s.package));
+  const info = await lookups.apt.get(s.package);
+  if (!info) {
+    lookups.offered ??= facts.debianOffered();
+    const names = await lookups.offered;
+    // apt knowing no kernel source at all means its lists were never fetched (a fresh
+    // machine): provisioning runs apt-get update, so that is not the config's fault.
+    if (names.length === 0) return null;
+    return {
+      code: 'SOURCE_UNKNOWN_PACKAGE', file: cfg.file, at: `${at}/package`,
+      message: `apt does not know ${s.package}. Available: ${names.join(', ')}`,
+      hint: 'use one of those; if the list looks stale run `apt-get update`, or name a suite: that has it (e.g. suite: trixie; see configs/debian-archive.yaml)',
+    };
+  }
+  if (s.version) {
+    const versions = [...new Set([info.installed, ...info.versions].filter((v): v is string => !!v))];
+    if (!versions.includes(s.version)) {
+      return {
+        code: 'SOURCE_VERSION', file: cfg.file, at: `${at}/version`,
+        message: `${s.package} ${s.version} is neither installed nor offered by apt. Available: ${versions.join(', ') || 'none'}`,
+        hint: 'use one of those versions, or drop version: to take whatever is installed',
+      };
+    }
+  }
+  return null;
+}
+
+/** A local source: a directory whose top-level Makefile names a kernel version. */
+function checkLocalTree(cfg: MatrixConfig, at: string, s: { path: string }): PlanProblem | null {
+  const st = statOrNull(s.path);
+  let version: string | null = null;
+  try {
+    version = st?.isDirectory() ? kernelVersionFromMakefile(readFileSync(join(s.path, 'Makefile'), 'utf8')) : null;
+  } catch {
+    version = null;
+  }
+  if (version) return null;
+  return {
+    code: 'SOURCE_NOT_A_TREE', file: cfg.file, at: `${at}/path`,
+    message: `${s.path} ${!st ? 'does not exist' : !st.isDirectory() ? 'is not a directory' : 'is not a kernel source tree (no top-level Makefile with VERSION/PATCHLEVEL)'}`,
+    hint: `point path: at a kernel tree (relative paths resolve from ${cfg.baseDir})`,
+  };
+}
+
+/** A git source with a well-formed URL: when the URL is a local path, a repository must be there (bare or not). */
+function checkLocalGitRepo(cfg: MatrixConfig, at: string, s: { url: string }): PlanProblem | null {
+  const kind = classifyGitUrl(s.url, cfg.baseDir);
+  if (kind.kind !== 'local') return null;
+  const st = statOrNull(kind.path);
+  const isRepo = !!st?.isDirectory() && (statOrNull(join(kind.path, 'HEAD'))?.isFile() || statOrNull(join(kind.path, '.git')) !== null);
+  if (isRepo) return null;
+  return {
+    code: 'SOURCE_NOT_A_REPO', file: cfg.file, at: `${at}/url`,
+    message: `${kind.path} ${!st ? 'does not exist' : 'is not a git repository'}`,
+    hint: `point url: at a git repository (relative paths resolve from ${cfg.baseDir})`,
+  };
 }
 
 // ------------------------------------------------------------- all of it

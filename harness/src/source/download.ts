@@ -6,6 +6,7 @@
 import { appendFileSync, createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { EnvHttpProxyAgent, interceptors, request, type Dispatcher } from 'undici';
@@ -186,6 +187,14 @@ class ProgressMeter {
 
 type AttemptOutcome = 'complete' | 'restart';
 
+/** How a response body goes into the .part: appended at `start` (a resume) or written from 0. */
+interface PartWrite {
+  flags: 'a' | 'w';
+  start: number;
+  /** The whole file's size, when the server said it. */
+  total: number | undefined;
+}
+
 /** One transfer attempt into `part`, appending when the server honours the Range. */
 async function transferOnce(ctx: Ctx, url: URL, part: string, label: string, logPath: string | undefined): Promise<AttemptOutcome> {
   const offset = await sizeOf(part);
@@ -201,60 +210,66 @@ async function transferOnce(ctx: Ctx, url: URL, part: string, label: string, log
     } catch (err) {
       throw requestError(url.href, err);
     }
-    const status = res.statusCode;
-    const contentLength = header(res.headers, 'content-length');
-    const length = contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
-    const range = parseContentRange(header(res.headers, 'content-range'));
-    logLine(logPath, `GET ${url.href}${offset > 0 ? ` (Range: bytes=${offset}-)` : ''} -> ${status}${length !== undefined ? `, ${length} bytes` : ''}`);
-
-    let flags: 'a' | 'w';
-    let start: number;
-    let total: number | undefined;
-    if (status === 416 && offset > 0) {
-      await res.body.dump();
-      // The .part already holds everything (or more than the file has).
-      if (range?.total === offset) return 'complete';
-      await rm(part, { force: true });
-      return 'restart';
-    } else if (status === 206 && offset > 0) {
-      if (range?.start !== offset) {
-        await res.body.dump();
-        await rm(part, { force: true });
-        return 'restart';
-      }
-      flags = 'a';
-      start = offset;
-      total = range.total ?? (length === undefined ? undefined : offset + length);
-    } else if (status === 200) {
-      // Server ignored the Range (or there was no .part): start over.
-      flags = 'w';
-      start = 0;
-      total = length;
-    } else {
-      await res.body.dump().catch(() => undefined);
-      throw httpError(url.href, status);
-    }
-
-    if (start > 0) ctx.report({ kind: 'info', cell: ctx.cell, stage: 'source', text: `${label}: resuming at ${formatBytes(start)}` });
-    const meter = new ProgressMeter(ctx, label, start, total);
-    try {
-      await pipeline(
-        res.body,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            meter.add(chunk.length);
-            yield chunk;
-          }
-        },
-        createWriteStream(part, { flags }),
-      );
-    } catch (err) {
-      throw bodyError(url.href, part, err);
-    }
-    await checkComplete(url.href, part, total);
+    const write = await partWriteFor(res, url.href, part, offset, logPath);
+    if (typeof write === 'string') return write;
+    if (write.start > 0) ctx.report({ kind: 'info', cell: ctx.cell, stage: 'source', text: `${label}: resuming at ${formatBytes(write.start)}` });
+    await streamToPart(res.body, url.href, part, write.flags, new ProgressMeter(ctx, label, write.start, write.total));
+    await checkComplete(url.href, part, write.total);
     return 'complete';
   } finally {
     await close();
+  }
+}
+
+/**
+ * What the server's answer means for the .part (the answer is logged first):
+ * how to write its body, or an outcome with no body to write ('complete': the
+ * .part already holds the whole file; 'restart': the .part did not fit the
+ * server's file and was deleted). Any other status is an HTTP error.
+ */
+async function partWriteFor(res: Dispatcher.ResponseData, url: string, part: string, offset: number, logPath: string | undefined): Promise<PartWrite | AttemptOutcome> {
+  const status = res.statusCode;
+  const contentLength = header(res.headers, 'content-length');
+  const length = contentLength !== undefined && /^\d+$/.test(contentLength) ? Number(contentLength) : undefined;
+  const range = parseContentRange(header(res.headers, 'content-range'));
+  logLine(logPath, `GET ${url}${offset > 0 ? ` (Range: bytes=${offset}-)` : ''} -> ${status}${length !== undefined ? `, ${length} bytes` : ''}`);
+
+  if (status === 416 && offset > 0) {
+    await res.body.dump();
+    // The .part already holds everything (or more than the file has).
+    if (range?.total === offset) return 'complete';
+    await rm(part, { force: true });
+    return 'restart';
+  }
+  if (status === 206 && offset > 0) {
+    if (range?.start !== offset) {
+      await res.body.dump();
+      await rm(part, { force: true });
+      return 'restart';
+    }
+    return { flags: 'a', start: offset, total: range.total ?? (length === undefined ? undefined : offset + length) };
+  }
+  // Server ignored the Range (or there was no .part): start over.
+  if (status === 200) return { flags: 'w', start: 0, total: length };
+  await res.body.dump().catch(() => undefined);
+  throw httpError(url, status);
+}
+
+/** Stream `source` into the .part, counting bytes for the progress lines; a failure is classified by bodyError. */
+async function streamToPart(source: Readable, url: string, part: string, flags: 'a' | 'w', meter: ProgressMeter): Promise<void> {
+  try {
+    await pipeline(
+      source,
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          meter.add(chunk.length);
+          yield chunk;
+        }
+      },
+      createWriteStream(part, { flags }),
+    );
+  } catch (err) {
+    throw bodyError(url, part, err);
   }
 }
 
@@ -271,20 +286,7 @@ async function copyFromFile(ctx: Ctx, url: URL, part: string, label: string, off
     return 'restart';
   }
   const meter = new ProgressMeter(ctx, label, offset, total);
-  try {
-    await pipeline(
-      createReadStream(src, { start: offset }),
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          meter.add(chunk.length);
-          yield chunk;
-        }
-      },
-      createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }),
-    );
-  } catch (err) {
-    throw bodyError(url.href, part, err);
-  }
+  await streamToPart(createReadStream(src, { start: offset }), url.href, part, offset > 0 ? 'a' : 'w', meter);
   await checkComplete(url.href, part, total);
   return 'complete';
 }
