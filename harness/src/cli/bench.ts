@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { cpus, machine, tmpdir } from 'node:os';
 import { UserError, EXIT } from '../errors.ts';
 import { canonicalArchName, getArch } from '../arch/profile.ts';
-import { loadMatrixConfig, planCells, type MatrixConfig } from '../plan/config.ts';
+import { kernelArches, loadMatrixConfig, planCells, type MatrixConfig } from '../plan/config.ts';
 import { runMatrix } from '../matrix/run.ts';
 import { fetchSource } from '../source/fetch.ts';
 import { patchStage } from '../pipeline/prepare.ts';
@@ -28,8 +28,8 @@ const benchSpec = defineCommand({
     + 'results/bench/<time>.json and results/bench/latest.json.',
   options: {
     config: configOption,
-    kernel: { type: 'string', value: 'ID', description: 'kernel to build (default: the first in the config)' },
-    arch: { type: 'string', value: 'ARCH', multiple: true, description: 'arch to measure (default: every arch of the config)' },
+    kernel: { type: 'string', value: 'ID', description: 'kernel to build (default: the first in the config that has a patched variant)' },
+    arch: { type: 'string', value: 'ARCH', multiple: true, description: 'arch to measure (default: every arch that kernel runs on)' },
     variant: { type: 'string', value: 'NAME', description: 'patched variant for the incremental build (default: the first non-base variant of that kernel)' },
     'skip-cold': { type: 'boolean', description: 'skip the cold/incremental/cached build measurements' },
     'skip-warm': { type: 'boolean', description: 'skip the warm matrix rerun' },
@@ -71,19 +71,22 @@ export const benchCommand = cliCommand(benchSpec, async (c, { values }) => {
 
 function benchTarget(cfg: MatrixConfig, values: { kernel?: string; variant?: string; arch?: string[] }): BenchTarget {
   const kernelIds = cfg.kernels.map((k) => k.id);
-  const kernelId = values.kernel ?? kernelIds[0];
+  const patchedVariants = (id: string) => cfg.variants.filter((v) => v.name !== 'base' && (!v.kernels || v.kernels.includes(id)));
+  // The cold/incremental pair needs a patched variant: by default the first kernel that has one.
+  const kernelId = values.kernel ?? kernelIds.find((id) => patchedVariants(id).length > 0) ?? kernelIds[0];
   const kernel = cfg.kernels.find((k) => k.id === kernelId);
   if (!kernel) throw new UserError('UNKNOWN_KERNEL', `Unknown kernel "${values.kernel}" in ${cfg.file}. Available: ${kernelIds.join(', ')}`, { hint: 'pass one of those with --kernel' });
-  const candidates = cfg.variants.filter((v) => v.name !== 'base' && (!v.kernels || v.kernels.includes(kernel.id))).map((v) => v.name);
+  const candidates = patchedVariants(kernel.id).map((v) => v.name);
   const patchedName = values.variant ?? candidates[0];
   if (!patchedName || !candidates.includes(patchedName)) {
     throw new UserError('UNKNOWN_VARIANT', patchedName === undefined
       ? `bench needs a patched (non-base) variant for kernel ${kernel.id} in ${cfg.file}`
       : `"${patchedName}" is not a patched variant of kernel ${kernel.id} in ${cfg.file}. Available: ${candidates.join(', ') || 'none'}`, { hint: 'pass one with --variant, or pick another --kernel' });
   }
-  const arches = (values.arch ?? cfg.arches).map((a) => canonicalArchName(a));
-  const unknownArch = arches.find((a) => !cfg.arches.includes(a));
-  if (unknownArch) throw new UserError('UNKNOWN_ARCH', `Unknown arch "${unknownArch}" in ${cfg.file}. Available: ${cfg.arches.join(', ')}`, { hint: 'pass one of those with --arch' });
+  const valid = kernelArches(cfg, kernel);
+  const arches = (values.arch ?? valid).map((a) => canonicalArchName(a));
+  const unknownArch = arches.find((a) => !valid.includes(a));
+  if (unknownArch) throw new UserError('UNKNOWN_ARCH', `Unknown arch "${unknownArch}" for kernel ${kernel.id} in ${cfg.file}. Available: ${valid.join(', ')}`, { hint: 'pass one of those with --arch' });
   return { kernel, patched: cfg.variants.find((v) => v.name === patchedName)!, arches };
 }
 

@@ -93,6 +93,29 @@ describe('matrix config: one name per arch, paths from the config directory', ()
   });
 });
 
+describe('matrix config: arches per kernel', () => {
+  const head = 'name: x\nsuites: [{ name: s, kind: binary, path: /bin/true }]\narches: [x86_64, arm64, riscv64]\n';
+
+  it('plans a kernel only on its own arches, in the order of /arches, aliases included', () => {
+    const f = write(`${head}kernels:\n  - { id: old, source: { provider: local, path: /tmp }, arches: [amd64] }\n  - { id: new, source: { provider: local, path: /tmp }, arches: [riscv64, aarch64, x86_64] }\n  - { id: all, source: { provider: local, path: /tmp } }\n`);
+    const cfg = loadMatrixConfig(f);
+    assert.deepEqual(cfg.kernels.map((k) => k.arches), [['x86_64'], ['riscv64', 'arm64', 'x86_64'], undefined]);
+    assert.deepEqual(planCells(cfg).map((c) => c.id), [
+      'old/x86_64/base', 'new/x86_64/base', 'new/arm64/base', 'new/riscv64/base', 'all/x86_64/base', 'all/arm64/base', 'all/riscv64/base',
+    ]);
+    assert.deepEqual(filterCells(cfg, planCells(cfg), { arches: ['riscv64'] }).map((c) => c.id), ['new/riscv64/base', 'all/riscv64/base']);
+  });
+
+  it('refuses a kernel arch that is not in /arches, or listed twice, naming the field', () => {
+    const f = write(`${head}kernels:\n  - { id: a, source: { provider: local, path: /tmp }, arches: [x86_64, s390x, amd64] }\n`);
+    assert.throws(() => loadMatrixConfig(f), (e: unknown) => {
+      const m = (e as Error).message;
+      return e instanceof UserError && m.includes('/kernels/0/arches/1: arch "s390x" is not in /arches. Available: x86_64, arm64, riscv64')
+        && m.includes('/kernels/0/arches/2: arch "x86_64" is listed twice');
+    });
+  });
+});
+
 describe('sharding', () => {
   const cfg = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
   const cells = planCells(cfg);
