@@ -61,7 +61,7 @@ export async function compilerVersion(arch: ArchProfile): Promise<string> {
 }
 
 export async function kernelBuildKey(req: KernelBuildRequest): Promise<{ key: string; fragments: Awaited<ReturnType<typeof fragmentsFor>>; compiler: string }> {
-  const fragments = await fragmentsFor(req.arch);
+  const fragments = await fragmentsFor(req.arch, req.source.kernelVersion);
   const compiler = await compilerVersion(req.arch);
   const key = buildKey({
     sourceIdentity: req.source.identity,

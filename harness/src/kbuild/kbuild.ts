@@ -36,9 +36,29 @@ async function make(req: KbuildRequest, targets: string[], timeoutMs: number, ex
   });
 }
 
+/**
+ * The line of a kernel build's error output that says why it failed (the
+ * compiler's, assembler's or linker's first error; else make's own "***"
+ * line), with the tree paths cut off, or null when there is none. Pure.
+ */
+export function firstBuildError(output: string, trees: readonly string[] = []): string | null {
+  const lines = output.split('\n')
+    .map((l) => trees.reduce((t, tree) => t.split(`${tree.replace(/\/+$/, '')}/`).join(''), l).trim())
+    .filter(Boolean);
+  const fromMake = (l: string) => /^make(\[\d+\])?: /.test(l);
+  const line = lines.find((l) => !fromMake(l) && /\berror:/i.test(l) && !/^collect2/.test(l))
+    ?? lines.find((l) => !fromMake(l) && /undefined reference to|No rule to make target|\bError\b/.test(l))
+    ?? lines.find((l) => /\*\*\*/.test(l) && !/\] Error \d+$/.test(l))
+    ?? lines.find((l) => /\*\*\*/.test(l));
+  if (line === undefined) return null;
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
 function buildFailed(code: string, what: string, req: KbuildRequest, r: RunResult): never {
   const ErrorClass = r.timedOut ? InfraError : UserError;
-  throw new ErrorClass(r.timedOut ? 'BUILD_TIMEOUT' : code, `${what} ${r.timedOut ? 'timed out' : `failed (exit ${r.exitCode ?? r.signal})`}`, {
+  // The compiler's own words: a kernel this gcc cannot build says why in the cell, not only in build.log.
+  const why = r.timedOut ? null : firstBuildError(r.stderr, [req.src, req.obj]);
+  throw new ErrorClass(r.timedOut ? 'BUILD_TIMEOUT' : code, `${what} ${r.timedOut ? 'timed out' : `failed (exit ${r.exitCode ?? r.signal})`}${why ? `: ${why}` : ''}`, {
     stage: code.startsWith('CONFIG') ? 'config' : 'build', logPath: req.logPath, logTail: tailFile(req.logPath, 40),
   });
 }

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { loadYaml, StringEnum, TaggedUnion, validateData } from '../util/yaml-schema.ts';
 import { sha256 } from '../util/hash.ts';
+import { VERSION_RANGE_PATTERN } from '../util/version-range.ts';
 import { UserError } from '../errors.ts';
 import { SourceSpecSchema } from '../source/types.ts';
 import { canonicalArchName } from '../arch/profile.ts';
@@ -60,7 +61,7 @@ const ExpectationSchema = Type.Object({
   /** Case ids ("suite/case"); `*` matches within a name. Required for case outcomes, absent for cell states. */
   cases: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
   /** Semver-ish range on the kernel version, e.g. ">=5.19 <6.3". */
-  versions: Type.Optional(Type.String({ pattern: '^\\s*([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2}(\\s+([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2})*\\s*$' })),
+  versions: Type.Optional(Type.String({ pattern: VERSION_RANGE_PATTERN })),
   kernels: Type.Optional(Type.Array(Type.String())),
   arches: Type.Optional(Type.Array(Type.String())),
   variants: Type.Optional(Type.Array(Type.String())),
