@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { checkRequirements, findOnPath, provision } from '../../../src/provision/check.ts';
 import { hostRequirements } from '../../../src/provision/requirements.ts';
-import { allArches } from '../../../src/arch/profile.ts';
+import { join } from 'node:path';
+import { allArches, getArch } from '../../../src/arch/profile.ts';
+import { loadMatrixConfig } from '../../../src/plan/config.ts';
+import { configsDir } from '../../../src/util/paths.ts';
 import { silentReporter } from '../../../src/progress.ts';
 import { UserError } from '../../../src/errors.ts';
 
@@ -36,6 +39,15 @@ describe('provisioning', () => {
   });
 
   it('succeeds without installing anything when every tool is present, even as non-root', async () => {
-    await assert.doesNotReject(provision(hostRequirements(allArches(), []), silentReporter, false));
+    // What `npm test` provisioned before the unit tests run (`provision --for test`: the arches of configs/matrix.ci.yaml).
+    const ci = loadMatrixConfig(join(configsDir, 'matrix.ci.yaml'));
+    await assert.doesNotReject(provision(hostRequirements(ci.arches.map((a) => getArch(a)), []), silentReporter, false));
+  });
+
+  it('provisions a third arch from its profile alone: qemu-system-misc, the riscv64 cross gcc and its static libc', () => {
+    const rv = hostRequirements([getArch('riscv64')], []).map((r) => `${r.name}=${r.package}`);
+    for (const want of ['qemu-system-riscv64=qemu-system-misc', 'riscv64-linux-gnu-gcc=gcc-riscv64-linux-gnu', 'libc6-dev-riscv64-cross=libc6-dev-riscv64-cross']) {
+      assert.ok(rv.includes(want), `${want} in ${rv.join(', ')}`);
+    }
   });
 });
