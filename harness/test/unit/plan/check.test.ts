@@ -12,6 +12,7 @@ import { GOOD_PATCH, fakeKernelTree, validYaml } from '../cli/helpers.ts';
 
 /** What the Debian suites offered when measured (configs/debian-archive.yaml). */
 const SUITES: Record<string, DebianSuiteFacts> = {
+  bullseye: { packages: [{ name: 'linux-source-5.10', candidate: '5.10.223-1', versions: ['5.10.223-1'] }], cached: [] },
   bookworm: { packages: [{ name: 'linux-source-6.1', candidate: '6.1.176-1', versions: ['6.1.176-1', '6.1.170-3'] }], cached: [] },
   trixie: { packages: [{ name: 'linux-source-6.12', candidate: '6.12.117-1', versions: ['6.12.117-1', '6.12.107-1'] }], cached: [] },
   sid: { packages: [{ name: 'linux-source-7.2', candidate: '7.2.13-1', versions: ['7.2.13-1'] }], cached: [] },

@@ -17,7 +17,12 @@ describe('matrix config', () => {
   it('loads the embedded default and plans base before patched for each kernel/arch', () => {
     const cfg = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
     const ids = planCells(cfg).map((c) => c.id);
-    assert.deepEqual(ids, ['6.1/x86_64/base', '6.1/x86_64/patched', '6.1/x86_64/v1-as-posted', '6.1/arm64/base', '6.1/arm64/patched', '6.1/arm64/v1-as-posted', '6.12/x86_64/base', '6.12/arm64/base']);
+    assert.deepEqual(ids, [
+      '5.10/x86_64/base',
+      '6.1/x86_64/base', '6.1/x86_64/patched', '6.1/x86_64/v1-as-posted', '6.1/arm64/base', '6.1/arm64/patched', '6.1/arm64/v1-as-posted',
+      '6.12/x86_64/base',
+      '7.2/x86_64/base', '7.2/arm64/base', '7.2/riscv64/base',
+    ]);
   });
 
   it('reports every schema problem with file and path', () => {
@@ -55,9 +60,10 @@ describe('matrix config', () => {
 
   it('rejects unknown --kernel/--arch/--variant listing the valid ones', () => {
     const cfg = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
-    assert.throws(() => filterCells(cfg, planCells(cfg), { kernels: ['5.4'] }), /Unknown kernel "5.4".*Available: 6.1, 6.12/);
+    assert.throws(() => filterCells(cfg, planCells(cfg), { kernels: ['5.4'] }), /Unknown kernel "5.4".*Available: 5.10, 6.1, 6.12, 7.2/);
     assert.throws(() => filterCells(cfg, planCells(cfg), { variants: ['nope'] }), /Available: base, patched, v1-as-posted/);
     assert.equal(filterCells(cfg, planCells(cfg), { arches: ['arm64'], variants: ['base'] }).length, 2);
+    assert.deepEqual(filterCells(cfg, planCells(cfg), { arches: ['riscv64'] }).map((c) => c.id), ['7.2/riscv64/base']);
   });
 
   it('accepts kernel ids with spaces and shell metacharacters (they are never shell strings)', () => {
