@@ -122,4 +122,29 @@ describe('kselftest real build (Debian 6.1 and 6.12 trees)', function () {
     }
     assert.match(byName(r.skipped)['userfaultfd-hugetlb']?.reason ?? '', /^not in this tree \(looked for vm\/userfaultfd\.c\)$/);
   });
+
+  it('builds from a 5.10 tree (selftests still in vm/, no vm_util.c) and says why the rest does not apply', async () => {
+    const source = await debianSource('linux-source-5.10', 'bullseye');
+    const r = await buildKselftests(cache, source, getArch('x86_64'), CATALOG, log);
+    const built = byName(r.built);
+    for (const n of ['userfaultfd-anon', 'userfaultfd-shmem']) {
+      assert.ok(built[n], `${n} built; skipped: ${JSON.stringify(r.skipped)}`);
+      expectStatic(built[n].path, EM.X86_64);
+    }
+    const skipped = byName(r.skipped);
+    for (const n of ['soft-dirty', 'mkdirty', 'uffd-unit-tests', 'pagemap-ioctl']) assert.match(skipped[n]?.reason ?? '', /^not (in this tree|for kernel 5\.10)/, n);
+  });
+
+  it('builds the mm/ catalog from the newest tree (7.2) for x86_64, arm64 (uffd stress back from 6.10) and riscv64 (cross)', async () => {
+    const source = await debianSource('linux-source-7.2', 'sid');
+    for (const [arch, machine] of [['x86_64', EM.X86_64], ['arm64', EM.AARCH64], ['riscv64', EM.RISCV]] as const) {
+      const r = await buildKselftests(cache, source, getArch(arch), CATALOG, log);
+      const built = byName(r.built);
+      const want = ['madv-populate', 'mkdirty', 'uffd-unit-tests', 'pagemap-ioctl', ...(arch === 'riscv64' ? [] : ['userfaultfd-anon', 'userfaultfd-shmem'])];
+      for (const n of want) {
+        assert.ok(built[n], `${arch}: ${n} built; skipped: ${JSON.stringify(r.skipped)}`);
+        expectStatic(built[n].path, machine);
+      }
+    }
+  });
 });
