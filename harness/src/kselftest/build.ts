@@ -40,22 +40,30 @@ export interface CompilePlan {
 /**
  * The compiler command line for one program, mirroring the selftests
  * Makefiles: `-I $(top_srcdir)` (the tree root: "../../../../mm/gup_test.h"
- * style includes), `-isystem <installed uapi headers>` (KHDR_INCLUDES), plus
+ * style includes), `-I tools/testing/selftests` when lib.mk adds it (newer
+ * trees include "kselftest.h" without "../"),
+ * `-isystem <installed uapi headers>` (KHDR_INCLUDES), plus
  * `-isystem tools/include/uapi` (TOOLS_INCLUDES) and `-U_FORTIFY_SOURCE`
  * when that program directory's Makefile uses them (newer mm/ Makefiles, e.g. 6.12).
  */
 export function compilePlan(tree: string, headersDir: string, program: KselftestProgram, sources: string[], output: string): CompilePlan {
   const dir = sources[0]?.split('/')[0] ?? '';
-  let makefile = '';
-  try {
-    makefile = readFileSync(join(selftestsDir(tree), dir, 'Makefile'), 'utf8');
-  } catch {
-    // No Makefile: plain flags.
-  }
+  const read = (file: string) => {
+    try {
+      return readFileSync(join(selftestsDir(tree), file), 'utf8');
+    } catch {
+      return ''; // No Makefile: plain flags.
+    }
+  };
+  const makefile = read(join(dir, 'Makefile'));
+  // lib.mk, which every selftests Makefile includes: from 6.17-ish on it puts
+  // tools/testing/selftests itself on the include path (`#include "kselftest.h"`).
+  const libMk = read('lib.mk');
   const args = [
     ...KSELFTEST_BASE_CFLAGS,
     ...(/-U_FORTIFY_SOURCE/.test(makefile) ? ['-U_FORTIFY_SOURCE'] : []),
     '-I', tree,
+    ...(/-I\s*\$[({]top_srcdir[)}]\/tools\/testing\/selftests\b/.test(libMk) ? ['-I', selftestsDir(tree)] : []),
     '-isystem', join(headersDir, 'usr', 'include'),
     ...(/\$\(TOOLS_INCLUDES\)/.test(makefile) ? ['-isystem', join(tree, 'tools', 'include', 'uapi')] : []),
     ...program.cflags,

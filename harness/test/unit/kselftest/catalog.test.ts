@@ -42,7 +42,8 @@ describe('kselftest catalog', () => {
       for (const c of p.sources) for (const f of c) assert.match(f, /^(vm|mm)\//);
     }
     const sd = programs.find((p) => p.name === 'soft-dirty');
-    assert.deepEqual(sd?.arches, ['x86_64']);
+    assert.deepEqual(sd?.arches, ['x86_64', { name: 'riscv64', minVersion: '6.12' }]);
+    assert.deepEqual(programs.find((p) => p.name === 'userfaultfd-anon')?.arches, ['x86_64', { name: 'arm64', minVersion: '6.10' }, { name: 'riscv64', minVersion: '6.12' }]);
     assert.deepEqual(programs.find((p) => p.name === 'userfaultfd-anon')?.args, ['anon', '16', '8']);
   });
 

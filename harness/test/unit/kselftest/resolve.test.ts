@@ -83,6 +83,17 @@ describe('kselftest sources', () => {
     const b = compilePlan(nu, '/h', p, ['mm/x.c'], '/out/x').args;
     assert.ok(b.includes('-U_FORTIFY_SOURCE'));
     assert.deepEqual(b.slice(b.indexOf('/h/usr/include') + 1, b.indexOf('/h/usr/include') + 3), ['-isystem', join(nu, 'tools/include/uapi')]);
+    assert.ok(!b.includes(join(nu, ST)), 'no selftests include dir unless lib.mk adds it');
+  });
+
+  it('puts tools/testing/selftests on the include path where lib.mk does (7.2: #include "kselftest.h")', () => {
+    const tree = fakeTree({
+      [`${ST}/mm/Makefile`]: 'CFLAGS = -Wall -O2 -I $(top_srcdir) $(EXTRA_CFLAGS) $(KHDR_INCLUDES) $(TOOLS_INCLUDES)\ninclude ../lib.mk\n',
+      [`${ST}/lib.mk`]: 'top_srcdir = $(selfdir)/../../..\nCFLAGS += -I${top_srcdir}/tools/testing/selftests\n',
+    });
+    const p: KselftestProgram = { name: 'x', sources: [], args: [], timeoutMs: 1000, setup: [], cflags: [], ldlibs: [] };
+    const args = compilePlan(tree, '/h', p, ['mm/x.c'], '/out/x').args;
+    assert.deepEqual(args.slice(args.indexOf('-I') , args.indexOf('-I') + 4), ['-I', tree, '-I', join(tree, ST)]);
   });
 
   it('turns compiler output into a one-line skip reason', () => {
