@@ -15,7 +15,15 @@ describe('kconfig fragments per kernel version', () => {
     assert.deepEqual((await names('x86_64', '6.1.176')).slice(2), [['pte-marker-uffd-wp.config', false, '>=5.19']]);
     // arm64 has uffd-wp (and so the option) from 6.10.
     assert.equal((await names('arm64', '6.1.176')).length, 2);
-    assert.deepEqual((await names('arm64', '6.12.117')).slice(2), [['pte-marker-uffd-wp.config', false, '>=6.10']]);
+    assert.deepEqual((await names('arm64', '6.12.117')).slice(2), [['proc-mem-force.config', false, '>=6.12'], ['pte-marker-uffd-wp.config', false, '>=6.10']]);
+  });
+
+  it('follows options whose default moved (/proc/pid/mem forcing: the option from 6.12) and riscv64\'s newer options', async () => {
+    const names = async (arch: string, v: string) => (await fragmentsFor(getArch(arch), v)).map((f) => f.name);
+    assert.ok(!(await names('x86_64', '6.1.176')).includes('proc-mem-force.config'));
+    assert.ok((await names('x86_64', '7.2.13')).includes('proc-mem-force.config'));
+    assert.deepEqual(await names('riscv64', '6.1'), ['base.config', 'riscv64.config']);
+    assert.deepEqual(await names('riscv64', '7.2.13'), ['base.config', 'riscv64.config', 'proc-mem-force.config', 'riscv64-isa-fallback.config', 'riscv64-svrsw60t59b.config', 'pte-marker-uffd-wp.config']);
   });
 
   it('reads each fragment\'s text (it keys the build cache)', async () => {
