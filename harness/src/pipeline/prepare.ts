@@ -61,9 +61,13 @@ export async function prepareKernel(ctx: Ctx, req: PrepareRequest): Promise<Prep
   partial.source = source;
 
   const patchLog = join(logDir, 'patch.log');
-  const series = await step(runStage(ctx, 'patch', `${plan.variant.patches.length} patch file(s)`, () => patchStage(source, plan.variant.patches, req.baseDir, patchLog), patchLog));
+  const series = await step(runStage(ctx, 'patch', `${plan.variant.patches.length} patch file(s)`, async () => {
+    // Loaded first and kept: a series that does not apply is still recorded (paths, sha256s, subjects).
+    partial.patches = await loadPatchFiles(plan.variant.patches, req.baseDir);
+    return { patches: partial.patches, patched: await applyPatches(source, partial.patches, patchLog) };
+  }, patchLog));
   if (!series) return fail();
-  Object.assign(partial, series);
+  partial.patched = series.patched;
 
   const buildLog = join(logDir, 'build.log');
   const build = await step(runStage(ctx, 'build', `${source.kernelVersion} ${arch.name} ${plan.variant.name}`,
