@@ -26,6 +26,12 @@ const VariantEntrySchema = Type.Object({
   /** Kernel ids this variant applies to (default: all). */
   kernels: Type.Optional(Type.Array(Type.String())),
   description: Type.Optional(Type.String()),
+  /**
+   * A message that does not apply as it is gets its archive whitespace
+   * mangling undone (patch/repair.ts) and is applied repaired, its repaired
+   * diff kept as evidence. Off by default: a config's patches apply as written.
+   */
+  repair: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
 const suiteName = Type.String({ pattern: '^[A-Za-z0-9._-]+$' });

@@ -76,6 +76,13 @@ function cellSuite(run: RunSummary, cell: CellResult, total: Counts): string {
     cases.push(`    <testcase${attrs([['classname', cls], ['name', '<cell>'], ['time', seconds(cell.durationMs)]])}>\n      <${tag}${attrs([['message', message(msg)], ['type', cell.state]])}>${xmlText(body)}</${tag}>\n    </testcase>`);
   }
 
+  if (cell.state === 'already-present') {
+    // Nothing to build: the kernel already has the change. A skip, not an error.
+    counts.tests++;
+    counts.skipped++;
+    cases.push(`    <testcase${attrs([['classname', cls], ['name', '<cell>'], ['time', seconds(cell.durationMs)]])}>\n      <skipped${attrs([['message', message(`already present: ${cell.error?.message ?? ''}`)]])}/>\n    </testcase>`);
+  }
+
   for (const suite of cell.suites) {
     for (const c of suite.cases) {
       counts.tests++;
