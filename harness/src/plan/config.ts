@@ -39,7 +39,7 @@ const suiteArgs = Type.Array(Type.String(), { default: [] });
 /** No default here: a suite without its own runs for `timeouts.suiteMs`. */
 const suiteTimeoutMs = Type.Optional(Type.Integer({ minimum: 1000 }));
 
-const SuiteSchema = TaggedUnion('kind', [
+export const SuiteSchema = TaggedUnion('kind', [
   Type.Object({ name: suiteName, kind: Type.Literal('c-source'), source: Type.String(), args: suiteArgs, timeoutMs: suiteTimeoutMs }, { additionalProperties: false }),
   Type.Object({ name: suiteName, kind: Type.Literal('binary'), path: Type.String(), args: suiteArgs, timeoutMs: suiteTimeoutMs }, { additionalProperties: false }),
   /** The kernel's own selftests, built from the tree under test (catalog: configs/kselftests/*.yaml). */

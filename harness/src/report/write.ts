@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { RunSummary } from '../results/types.ts';
 import { writeFileAtomically } from '../util/fs.ts';
 import { cellDirName } from '../results/paths.ts';
+import { renderReply, type ReplyContext } from './reply.ts';
 
 // Logs go in whole: the HTML renderer keeps the tail and says how much it cut,
 // and its KTAP line numbers stay true.
@@ -39,4 +40,10 @@ export async function writeReports(runDir: string, summary: RunSummary): Promise
   const { renderAll } = await import('./index.ts');
   const rendered = renderAll(summary, { logs: await collectLogs(runDir, summary) });
   for (const [name, text] of Object.entries(rendered)) await writeFileAtomically(join(runDir, name), text);
+  // A run of `kvmatrix validate` also answers the thread: reply.txt, from what validate.json says about the mail.
+  const validate = await textOf(join(runDir, 'validate.json'));
+  if (validate !== null) {
+    const { reply } = JSON.parse(validate) as { reply: ReplyContext };
+    await writeFileAtomically(join(runDir, 'reply.txt'), renderReply(summary, reply));
+  }
 }
