@@ -183,9 +183,11 @@ async function applyMessage(o: Overlay, patch: PatchFile, msg: PatchMessage, rep
     return { ...base, state: 'already-present', notes: presence.hunks.map((h) => `${how}: ${describePresence(h)}`) };
   }
   const repair = repairDiff(parsed, (f) => readOverlay(o, f));
+  let retryError: string | null = null;
   if (repair.ok && o.repair) {
     const label = messageLabel(patch, msg);
     const retry = await gitApply(o, repair.text, true);
+    retryError = `git apply rejected the repaired diff too: ${summarizeApplyError(retry.stderr).reason}`;
     if (retry.exitCode === 0) {
       await mustApply(o, repair.text, label, report);
       const path = join(o.evidenceDir, `patch-repaired-${++o.repairedCount}.diff`);
@@ -195,7 +197,7 @@ async function applyMessage(o: Overlay, patch: PatchFile, msg: PatchMessage, rep
       return { ...base, state: 'applied-after-repair', notes, repaired: { path, sha256: sha256(repair.text) } };
     }
   }
-  const failed: MessageApply = { ...base, state: 'does-not-apply', notes: [] };
+  const failed: MessageApply = { ...base, state: 'does-not-apply', notes: retryError ? [retryError] : [] };
   throw doesNotApply(o, patch, msg, check.stderr, repair.ok ? null : repair.refusal, failed, report);
 }
 
@@ -212,16 +214,17 @@ async function mustApply(o: Overlay, text: string, label: string, report: () => 
  */
 function doesNotApply(o: Overlay, patch: PatchFile, msg: PatchMessage, stderr: string, refusal: RepairRefusal | null, failed: MessageApply, report: () => PatchReport): PatchError {
   const s = summarizeApplyError(stderr);
-  const git = `${s.file ? `${s.file}${s.line ? `:${s.line}` : ''}: ` : s.line ? `line ${s.line}: ` : ''}${s.reason}`;
+  const where = s.file ? `${s.file}${s.line ? `:${s.line}` : ''}: ` : s.line && !s.reason.includes(`line ${s.line}`) ? `line ${s.line}: ` : '';
+  const git = `${where}${s.reason}`;
   // git only says "corrupt patch" of a mangled diff: the hunk that is not in the tree says more.
   const hunkFirst = refusal !== null && /corrupt patch/.test(s.reason) && refusal.reason !== 'repeated-file';
-  const lines = hunkFirst ? [refusal.message, `git apply: ${git}`] : [git, ...(refusal ? [refusal.message] : [])];
-  failed.notes.push(...lines);
+  const lines = [...(hunkFirst ? [refusal.message, `git apply: ${git}`] : [git, ...(refusal ? [refusal.message] : [])]), ...failed.notes];
+  failed.notes = lines;
   const r = report();
   r.messages.push(failed);
   r.state = 'does-not-apply';
   let hint = 'rebase the patch onto this kernel or limit the variant to kernels it applies to';
-  if (!refusal && !o.repair) hint = 'every hunk is in the tree once whitespace is normalised (a mail archive mangled it?): set `repair: true` on the variant to apply it repaired (kvmatrix validate does)';
+  if (!refusal && !o.repair && !failed.notes.some((n) => n.startsWith('git apply rejected'))) hint = 'every hunk is in the tree once whitespace is normalised (a mail archive mangled it?): set `repair: true` on the variant to apply it repaired (kvmatrix validate does)';
   if (refusal?.reason === 'repeated-file') hint = 'the file holds several patches in one message: give each its own file (kvmatrix validate splits a mail into its patches)';
   return new PatchError('PATCH_DOES_NOT_APPLY', `${messageLabel(patch, msg)} does not apply to ${o.source.identity}: ${lines.join('\n')}`, r, {
     logPath: o.logPath, logTail: stderr.trim().split('\n').slice(-15).join('\n'), hint,

@@ -21,7 +21,7 @@ export interface VariantPlan {
 }
 
 /** git format-patch's file name stem: "mm-userfaultfd-rely-on-vma-vm_page_prot-in-uffd_wp_range". */
-export function slug(title: string, max = 52): string {
+export function slug(title: string, max = 64): string {
   const s = title.replace(/[^A-Za-z0-9_.]+/g, '-').replace(/\.+/g, '.').replace(/^[-.]+|[-.]+$/g, '');
   return (s.slice(0, max).replace(/[-.]+$/, '') || 'patch');
 }
