@@ -107,7 +107,7 @@ export async function readMail(inputs: readonly MailInput[]): Promise<Intake> {
   if (mains.length === 0) [mains, fixupPatches] = [fixupPatches, []];
   if (mains.length === 0) {
     throw new UserError('MAIL_NO_PATCH', `no patch found in ${inputs.map((i) => i.name).join(', ')}`, {
-      stage: 'patch', hint: 'give git format-patch output, an mbox or .mbx of the series, a saved mail (.eml) or an archive page that shows the diff',
+      hint: 'give git format-patch output, an mbox or .mbx of the series, a saved mail (.eml) or an archive page that shows the diff',
     });
   }
   const { series, version } = orderSeries(mains, notes);

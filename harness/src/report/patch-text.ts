@@ -16,6 +16,16 @@ export const PATCH_STATE_WORDS: Record<PatchState, string> = {
   'does-not-apply': 'does not apply',
 };
 
+/** The same in fewer words, for a table cell: "repaired, no build", "offset, fixes 4". */
+export function patchShort(c: CellResult, effect: string): string {
+  if (!c.patch) return effect;
+  if (c.state === 'already-present') return 'already present';
+  if (c.patch.state === 'does-not-apply' || c.state === 'patch-failed') return 'does not apply';
+  const how = c.patch.state === 'applied-after-repair' ? 'repaired, ' : c.patch.state === 'applied-with-offset' ? 'offset, ' : '';
+  if (c.state === 'build-failed') return `${how}no build`;
+  return `${how}${effect}`;
+}
+
 /** The cell's patch story in a few words: "applies after repair, then does not build". */
 export function patchPhrase(c: CellResult): string {
   if (!c.patch) return '';
@@ -41,12 +51,14 @@ export function cellPatchLines(c: CellResult, max = MAIL_WIDTH): string[] {
   if (!p) return [];
   const out = indented(`- ${c.variant.name} on ${columnIdOf(c)}: ${patchPhrase(c)}`, '', '  ', max);
   const many = p.messages.length > 1;
-  for (const m of p.messages) {
-    const pad = many ? '    ' : '  ';
-    if (many) out.push(...indented(`${m.index}. ${m.subject ?? m.file}: ${PATCH_STATE_WORDS[m.state]}`, '  ', '   ', max));
+  p.messages.forEach((m, i) => {
+    const pad = many ? '     ' : '  ';
+    if (many) out.push(...indented(`${i + 1}. ${m.subject ?? m.file}: ${PATCH_STATE_WORDS[m.state]}`, '  ', '   ', max));
+    // In a series, the messages that applied are one line each: the one that did not (or is already there) says why.
+    if (many && m.state !== 'does-not-apply' && m.state !== 'already-present') return;
     for (const n of m.notes) for (const line of n.split('\n')) out.push(...indented(line, pad, '  ', max));
     if (m.repaired) out.push(...indented(`repaired diff: cells/${cellDirName(c.id)}/${m.repaired}`, pad, '  ', max));
-  }
+  });
   const errors = buildErrors(c);
   if (c.state === 'build-failed') {
     out.push(...indented(errors.length > 0 ? 'the compiler says:' : `build: ${c.error?.message.split('\n')[0] ?? 'failed'}`, '  ', '  ', max));

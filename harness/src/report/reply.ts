@@ -7,7 +7,7 @@
 import type { CellResult, MatrixColumn, RunSummary } from '../results/types.ts';
 import { VERDICT_LABEL, columnIdOf, commonSuite, caseLabel } from './common.ts';
 import { MAIL_WIDTH, bullet, foldMatrix, foldedLine, oneLine, plainTable, wrap } from './text.ts';
-import { cellPatchLines, patchPhrase } from './patch-text.ts';
+import { cellPatchLines, patchPhrase, patchShort } from './patch-text.ts';
 
 export interface ReplyContext {
   thread: { messageId: string | null; subject: string; from: string | null; date: string | null; archivePage: boolean };
@@ -35,7 +35,7 @@ function cellsOf(run: RunSummary, col: MatrixColumn, variant: string): CellResul
 function variantEffect(run: RunSummary, col: MatrixColumn, variant: string): string {
   const cell = cellsOf(run, col, variant)[0];
   const st = col.variants.find((v) => v.variant === variant)?.state ?? 'missing';
-  if (cell?.patch && st !== 'ok') return patchPhrase(cell).replace(', then ', ', ');
+  if (cell?.patch && st !== 'ok') return patchShort(cell, st);
   if (st !== 'ok') return st;
   const count = (pred: (base: string | undefined, mine: string | undefined) => boolean) =>
     run.matrix.rows.filter((r) => { const c = r.cells[col.id]; return c !== undefined && pred(c.outcomes.base, c.outcomes[variant]); }).length;
@@ -43,7 +43,8 @@ function variantEffect(run: RunSummary, col: MatrixColumn, variant: string): str
   const broke = count((b, m) => (b === 'pass' || b === 'skip') && (m === 'fail' || m === 'crashed'));
   const still = count((b, m) => b === 'fail' && m === 'fail');
   const parts = [fixed > 0 && `fixes ${fixed}`, broke > 0 && `breaks ${broke}`, still > 0 && `${still} still fail`].filter(Boolean);
-  return parts.length > 0 ? parts.join(', ') : 'no change';
+  const effect = parts.length > 0 ? parts.join(', ') : 'no change';
+  return cell ? patchShort(cell, effect) : effect;
 }
 
 function baseEffect(run: RunSummary, col: MatrixColumn): string {
@@ -89,8 +90,8 @@ function casesSection(run: RunSummary): string[] {
 function testedOn(run: RunSummary, ctx: ReplyContext): string {
   const kernels = [...new Set(run.cells.map((c) => `${c.kernel.id}${c.kernel.version ? ` (${c.kernel.version})` : ''}`))].join(', ');
   const arches = [...new Set(run.cells.map((c) => c.arch))].join(', ');
-  const accel = [...new Set(run.cells.map((c) => c.accel).filter(Boolean))].join('/') || 'qemu';
-  return `Built and booted base and patched kernels for ${kernels} on ${arches} in QEMU (${accel}), then ran ${ctx.suites.join(' and ')}.`;
+  const accel = [...new Set(run.cells.map((c) => c.accel).filter(Boolean))].join('/');
+  return `Kernels: ${kernels} on ${arches}, built with and without the patch and booted in QEMU${accel ? ` (${accel})` : ''}; suites: ${ctx.suites.join(', ')}.`;
 }
 
 export function renderReply(run: RunSummary, ctx: ReplyContext): string {
