@@ -49,7 +49,7 @@ export const SuiteSchema = TaggedUnion('kind', [
 /** What a case may be expected to give. */
 export const CASE_EXPECTS = ['pass', 'fail', 'skip', 'crashed'] as const;
 /** What a whole cell may be expected to end as (e.g. the as-posted email: patch-failed). */
-export const STATE_EXPECTS = ['ok', 'patch-failed', 'build-failed', 'boot-failed', 'timeout'] as const;
+export const STATE_EXPECTS = ['ok', 'patch-failed', 'already-present', 'build-failed', 'boot-failed', 'timeout'] as const;
 export type CaseExpect = (typeof CASE_EXPECTS)[number];
 export type StateExpect = (typeof STATE_EXPECTS)[number];
 

@@ -25,6 +25,8 @@ export async function collectLogs(runDir: string, summary: RunSummary): Promise<
     for (const s of cell.stages) if (s.log) names.add(s.log);
     if (cell.console.log) names.add(cell.console.log);
     for (const s of cell.suites) names.add(s.outputLog);
+    // The patch stage's evidence (patch-report.txt, repaired diffs) goes with the cell too.
+    for (const e of cell.patch?.evidence ?? []) names.add(e);
     const list: { name: string; text: string }[] = [];
     for (const n of names) {
       const text = await textOf(join(dir, n));
