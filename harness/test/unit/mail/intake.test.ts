@@ -79,6 +79,13 @@ describe('mail/intake: patches out of mail', () => {
     assert.match(i.series[2]?.diff ?? '', /^\+\treturn 4;$/m);
   });
 
+  it('splits an mbox only at From_ lines after a blank line, and undoes mboxrd\'s >From quoting', () => {
+    const box = `From a@b Thu Jan  1 00:00:00 1970\nSubject: one\n\n>From here on\n>>From quoted\n\nFrom b@c Thu Jan  1 00:00:00 1970\nSubject: two\n\nbody\n`;
+    const msgs = splitMbox(box);
+    assert.equal(msgs.length, 2);
+    assert.match(msgs[0] ?? '', /^From here on\n>From quoted$/m);
+  });
+
   it('orders a series given out of order (files in any order, or one mbox shuffled)', async () => {
     const mbox = await formatPatchMbox();
     const [cover, p1, p2, p3] = splitMbox(mbox).map((m) => `From ${'0'.repeat(40)} Mon Sep 17 00:00:00 2001\n${m}`);
