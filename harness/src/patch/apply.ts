@@ -26,6 +26,7 @@ import { parseDiff } from './diff.ts';
 import { repairDiff, type RepairRefusal } from './repair.ts';
 import { describePresence, diffPresence } from './present.ts';
 import type { PatchState } from '../results/types.ts';
+import { PATCH_STATE_WORDS } from './states.ts';
 
 export type MessageState = PatchState;
 
@@ -231,23 +232,11 @@ function doesNotApply(o: Overlay, patch: PatchFile, msg: PatchMessage, stderr: s
   });
 }
 
-const STATE_WORDS: Record<MessageState, string> = {
-  applied: 'applies cleanly',
-  'applied-with-offset': 'applies with an offset',
-  'applied-after-repair': 'applies after repair',
-  'already-present': 'already present',
-  'does-not-apply': 'does not apply',
-};
-
-export function stateWords(s: MessageState): string {
-  return STATE_WORDS[s];
-}
-
 /** patch-report.txt: each message's state and notes, and the repaired diffs in full. */
 async function writeReport(o: Overlay, r: PatchReport): Promise<string[]> {
-  const lines = [`patch stage on ${o.source.identity}: ${stateWords(r.state)}`, ''];
+  const lines = [`patch stage on ${o.source.identity}: ${PATCH_STATE_WORDS[r.state]}`, ''];
   for (const m of r.messages) {
-    lines.push(`${basename(m.file)} message ${m.index}${m.subject ? ` (${m.subject})` : ''}: ${stateWords(m.state)}`);
+    lines.push(`${basename(m.file)} message ${m.index}${m.subject ? ` (${m.subject})` : ''}: ${PATCH_STATE_WORDS[m.state]}`);
     for (const n of m.notes) lines.push(`  ${n.split('\n').join('\n  ')}`);
     if (m.repaired) lines.push(`  repaired diff: ${basename(m.repaired.path)}`, '', readFileSync(m.repaired.path, 'utf8'));
   }

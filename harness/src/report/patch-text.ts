@@ -3,18 +3,11 @@
 // matrix.md and reply.txt: "v1 on 6.1/x86_64: applies after repair, then
 // does not build", with where each hunk was found, the repaired diff's path
 // and the errors with file:line. Pure.
-import type { CellResult, PatchState, RunSummary } from '../results/types.ts';
+import type { CellResult, RunSummary } from '../results/types.ts';
+import { PATCH_STATE_WORDS } from '../patch/states.ts';
 import { cellDirName } from '../results/paths.ts';
 import { columnIdOf } from './common.ts';
 import { MAIL_WIDTH, oneLine, wrap } from './text.ts';
-
-export const PATCH_STATE_WORDS: Record<PatchState, string> = {
-  applied: 'applies cleanly',
-  'applied-with-offset': 'applies with an offset',
-  'applied-after-repair': 'applies after repair',
-  'already-present': 'already present',
-  'does-not-apply': 'does not apply',
-};
 
 /** The same in fewer words, for a table cell: "repaired, no build", "offset, fixes 4". */
 export function patchShort(c: CellResult, effect: string): string {

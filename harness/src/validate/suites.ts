@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { loadYaml, validateData } from '../util/yaml-schema.ts';
 import { configsDir } from '../util/paths.ts';
 import { UserError } from '../errors.ts';
-import { SuiteSchema, type SuiteEntry } from '../plan/config.ts';
+import { SuiteSchema } from '../plan/config.ts';
 
 const RuleSchema = Type.Object({
   why: Type.String(),
@@ -92,9 +92,4 @@ export function chooseSuites(map: SuiteMap, paths: readonly string[], override: 
   }
   // The map's order, not the order files were met in: the same patch always gets the same config.
   return { suites: map.suites.filter((s) => chosen.has(s.name)), reasons };
-}
-
-/** A suite as a matrix config entry with its run time filled in (the loader does this for configs). */
-export function suiteEntry(s: MappedSuite, suiteMs: number): SuiteEntry {
-  return { ...s, timeoutMs: s.timeoutMs ?? suiteMs };
 }
