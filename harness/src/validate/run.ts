@@ -50,6 +50,12 @@ export interface PreparedValidation {
   reply: ReplyContext;
 }
 
+/** Relative to the current directory when below it, else absolute. */
+function shortPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r.startsWith('..') || r === '' ? p : r;
+}
+
 const PATCH_FILE = /\.(?:patch|diff|eml|mbx|mbox|txt)$/;
 
 /** A directory of format-patch files: its `series` in order, else its patch-like files by name. */
@@ -109,7 +115,7 @@ export async function prepareValidation(ctx: Ctx, req: ValidateRequest): Promise
     `mail: ${intake.series.length} patch(es) of "${intake.thread.subject}"${intake.fixups.length ? `, ${intake.fixups.length} fixup(s)` : ''}; variants: ${variants.map((v) => `${v.name} (${v.label})`).join(', ')}`,
     ...intake.notes.map((n) => `mail: ${n}`),
     ...choice.reasons.map((r) => `suites: ${r}`),
-    `config: ${relative(process.cwd(), join(runDir, 'config.yaml')) || 'config.yaml'}`,
+    `config: ${shortPath(join(runDir, 'config.yaml'))}`,
   ]) ctx.report({ kind: 'info', stage: 'patch', text: line });
   return { runDir, explicitOut: req.outDir !== undefined, config, intake, variants, choice, reply };
 }
