@@ -91,7 +91,7 @@ function testedOn(run: RunSummary, ctx: ReplyContext): string {
   const kernels = [...new Set(run.cells.map((c) => `${c.kernel.id}${c.kernel.version ? ` (${c.kernel.version})` : ''}`))].join(', ');
   const arches = [...new Set(run.cells.map((c) => c.arch))].join(', ');
   const accel = [...new Set(run.cells.map((c) => c.accel).filter(Boolean))].join('/');
-  return `Kernels: ${kernels} on ${arches}, built with and without the patch and booted in QEMU${accel ? ` (${accel})` : ''}; suites: ${ctx.suites.join(', ')}.`;
+  return `Kernels: ${kernels} on ${arches}, built with the patch where it applies and without, booted in QEMU${accel ? ` (${accel})` : ''}; suites: ${ctx.suites.join(', ')}.`;
 }
 
 export function renderReply(run: RunSummary, ctx: ReplyContext): string {
