@@ -88,8 +88,14 @@ export function effectivePatches(patches: readonly PatchFile[], report: PatchRep
   });
 }
 
+/** The patch file by name (patch.log and the record keep the path), and which message of it. */
 function messageLabel(patch: PatchFile, msg: PatchMessage): string {
-  return `${patch.path}${patch.messages.length > 1 ? ` (message ${msg.index}${msg.subject ? `: ${msg.subject}` : ''})` : ''}`;
+  return `${basename(patch.path)}${patch.messages.length > 1 ? ` (message ${msg.index}${msg.subject ? `: ${msg.subject}` : ''})` : ''}`;
+}
+
+/** "debian:bookworm:linux-source-6.1=6.1.176-1", without the sha256 a one-line message has no room for. */
+function shortIdentity(source: KernelSource): string {
+  return source.identity.replace(/#sha256=[0-9a-f]+$/, '');
 }
 
 /** "Hunk #1 succeeded at 738 (offset 11 lines)." lines of `git apply -v`. */
@@ -145,7 +151,7 @@ export async function applyPatches(source: KernelSource, patches: readonly Patch
     const final = report();
     if (patches.length > 0) final.evidence = await writeReport(o, final);
     if (final.state === 'already-present') {
-      throw new PatchError('PATCH_ALREADY_PRESENT', `${patches.map((p) => basename(p.path)).join(', ')}: already in ${source.identity}: ${final.messages.flatMap((m) => m.notes).join('; ')}`, final, { logPath });
+      throw new PatchError('PATCH_ALREADY_PRESENT', `${patches.map((p) => basename(p.path)).join(', ')}: already in ${shortIdentity(source)}: ${final.messages.flatMap((m) => m.notes).join('; ')}`, final, { logPath });
     }
     const contents: Record<string, Buffer | null> = {};
     for (const f of [...touched].sort()) contents[f] = existsSync(join(o.dir, f)) ? await readFile(join(o.dir, f)) : null;
@@ -227,7 +233,7 @@ function doesNotApply(o: Overlay, patch: PatchFile, msg: PatchMessage, stderr: s
   let hint = 'rebase the patch onto this kernel or limit the variant to kernels it applies to';
   if (!refusal && !o.repair && !failed.notes.some((n) => n.startsWith('git apply rejected'))) hint = 'every hunk is in the tree once whitespace is normalised (a mail archive mangled it?): set `repair: true` on the variant to apply it repaired (kvmatrix validate does)';
   if (refusal?.reason === 'repeated-file') hint = 'the file holds several patches in one message: give each its own file (kvmatrix validate splits a mail into its patches)';
-  return new PatchError('PATCH_DOES_NOT_APPLY', `${messageLabel(patch, msg)} does not apply to ${o.source.identity}: ${lines.join('\n')}`, r, {
+  return new PatchError('PATCH_DOES_NOT_APPLY', `${messageLabel(patch, msg)} does not apply to ${shortIdentity(o.source)}: ${lines.join('\n')}`, r, {
     logPath: o.logPath, logTail: stderr.trim().split('\n').slice(-15).join('\n'), hint,
   });
 }

@@ -61,8 +61,9 @@ describe('end to end: kvmatrix validate on the seed email and on the 6.1 backpor
     assert.match(readFileSync(join(seed.dir, 'cells', '6.1_x86_64_v1', repaired), 'utf8'), /^\+\tif \(vma_wants_manual_pte_write_upgrade\(dst_vma\)\)$/m);
     assert.equal(v1.state, 'build-failed');
     const msg = v1.error?.message ?? '';
-    assert.match(msg, /mm\/userfaultfd\.c:\d+:\d+: error: implicit declaration of function 'vma_wants_manual_pte_write_upgrade'/);
-    assert.match(msg, /mm\/userfaultfd\.c:\d+:\d+: error: 'vma' undeclared/);
+    // gcc quotes with ‘’ in a UTF-8 locale, '' in C.
+    assert.match(msg, /mm\/userfaultfd\.c:\d+:\d+: error: implicit declaration of function [‘']vma_wants_manual_pte_write_upgrade[’']/);
+    assert.match(msg, /mm\/userfaultfd\.c:\d+:\d+: error: [‘']vma[’'] undeclared/);
   });
 
   it('seed: v1 + fixup does not apply, naming the hunk and its closest match', () => {
@@ -78,8 +79,8 @@ describe('end to end: kvmatrix validate on the seed email and on the 6.1 backpor
     assert.match(seed.reply, /^Subject: Re: \[PATCH v1 1\/2\] mm\/userfaultfd: rely on vma->vm_page_prot in$/m);
     assert.match(seed.reply, /^NOT VALIDATED: v1 applies after repair, then does not build on 6\.1\/x86_64/m);
     const flat = seed.reply.replace(/\n {2,}/g, ' ');
-    assert.match(flat, /error: implicit declaration of function 'vma_wants_manual_pte_write_upgrade'/);
-    assert.match(flat, /error: 'vma' undeclared/);
+    assert.match(flat, /error: implicit declaration of function [‘']vma_wants_manual_pte_write_upgrade[’']/);
+    assert.match(flat, /error: [‘']vma[’'] undeclared/);
     assert.doesNotMatch(seed.reply, /^Tested-by:/m);
     assert.deepEqual(wide(readFileSync(join(seed.dir, 'matrix.md'), 'utf8')), []);
   });
@@ -94,7 +95,9 @@ describe('end to end: kvmatrix validate on the seed email and on the 6.1 backpor
   it('backport: VALIDATED (exit 0), the four shmem cases fixed, a Tested-by: line', () => {
     assert.equal(backport.result.exitCode, 0, backport.result.stderr.slice(-3000));
     const p = cellOf(backport.summary, '6.1/x86_64/patch');
-    assert.equal(p.patch?.state, 'applied');
+    // Made against a later 6.1.y: on the suite's current 6.1 its hunk may sit a few lines off, which git says.
+    assert.ok(p.patch?.state === 'applied' || p.patch?.state === 'applied-with-offset', p.patch?.state);
+    if (p.patch?.state === 'applied-with-offset') assert.match(p.patch.messages[0]?.notes[0] ?? '', /^hunk 1 applies at line \d+ \(offset -?\d+ lines?\)$/);
     for (const c of SHMEM) {
       assert.equal(backport.summary.matrix.rows.find((r) => r.caseId === `softdirty-uffdwp/${c}`)?.cells['6.1/x86_64']?.verdict, 'fixed', c);
     }
