@@ -67,7 +67,8 @@ function summaryTable(run: RunSummary, ctx: ReplyContext): string[] {
 export function replyVerdict(run: RunSummary): string {
   if (run.overall.verdict === 'validated') return run.overall.line;
   const patchCells = run.cells.filter((c) => c.patch && c.state !== 'ok');
-  const first = patchCells[0];
+  // A patch that did not apply or build is the news; one already in every kernel, the run's own line says.
+  const first = patchCells.find((c) => c.state !== 'already-present');
   if (first && run.matrix.counts.regressed === 0 && run.overall.unexpected.length === 0) {
     const more = patchCells.length > 1 ? ` (+${patchCells.length - 1} more below)` : '';
     return `NOT VALIDATED: ${first.variant.name} ${patchPhrase(first)} on ${columnIdOf(first)}${more}`;

@@ -139,7 +139,7 @@ export interface ValidateRunOptions {
 
 /** Run the generated matrix like `matrix` does; reply.txt is written with the other reports. */
 export async function runValidation(ctx: Ctx, p: PreparedValidation, opts: ValidateRunOptions): Promise<{ runDir: string; summary: RunSummary }> {
-  const result = await runMatrix(ctx, { config: p.config, filter: {}, jobs: opts.jobs, accel: opts.accel, rebuild: opts.rebuild, outDir: p.runDir, runId: basename(p.runDir) });
+  const result = await runMatrix(ctx, { config: p.config, filter: {}, jobs: opts.jobs, accel: opts.accel, rebuild: opts.rebuild, outDir: p.runDir, runId: p.explicitOut ? undefined : basename(p.runDir) });
   if (!p.explicitOut) {
     const latest = join(resultsRoot(), 'latest');
     await rm(latest, { force: true });

@@ -63,7 +63,7 @@ describe('report/reply: the reply to the thread', () => {
   it('says a kernel that already has the change has it, instead of "does not apply"', () => {
     const run = presentRun();
     assert.equal(run.overall.verdict, 'not-validated');
-    assert.match(replyVerdict(run), /^NOT VALIDATED: v1 already present on 6\.12\/x86_64$/);
+    assert.match(replyVerdict(run), /^NOT VALIDATED: nothing to test: the change is already in 6\.12\/x86_64$/);
     const r = renderReply(run, SEED_CTX);
     assert.deepEqual(within80(r), []);
     assert.doesNotMatch(r, /does not apply/);
