@@ -10,6 +10,7 @@ import { configsDir } from '../util/paths.ts';
 import { cliCommand, configOption, configPath, defineCommand, DEFAULT_CONFIG, type CliCommand } from './args.ts';
 import { assertSourcesKnown, debianSourcesOf, provisionFor } from './prepare.ts';
 import { matrixCommand } from './matrix.ts';
+import { validateCommand } from './validate.ts';
 import { cacheCommand } from './cache.ts';
 import { reportCommand, mergeCommand } from './report.ts';
 import { execCommand, shellCommand } from './exec.ts';
@@ -72,6 +73,7 @@ const parseCommand = cliCommand(defineCommand({
 
 export const commands: Record<string, CliCommand> = {
   matrix: matrixCommand,
+  validate: validateCommand,
   report: reportCommand,
   merge: mergeCommand,
   exec: execCommand,
