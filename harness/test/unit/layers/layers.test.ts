@@ -18,7 +18,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['pipeline'],
   ['compare'],
   ['report'],
-  ['matrix'],
+  ['matrix', 'bisect'],
   ['cli', 'progress-tty.ts'],
 ];
 
