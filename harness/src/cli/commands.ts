@@ -14,6 +14,7 @@ import { cacheCommand } from './cache.ts';
 import { reportCommand, mergeCommand } from './report.ts';
 import { execCommand, shellCommand } from './exec.ts';
 import { benchCommand } from './bench.ts';
+import { bisectCommand } from './bisect.ts';
 
 const doctorCommand = cliCommand(defineCommand({
   name: 'doctor',
@@ -81,4 +82,5 @@ export const commands: Record<string, CliCommand> = {
   cache: cacheCommand,
   parse: parseCommand,
   bench: benchCommand,
+  bisect: bisectCommand,
 };
