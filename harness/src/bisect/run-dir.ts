@@ -3,7 +3,7 @@
 // (atomically) after every step, so Ctrl-C loses at most the step that was
 // running; the same request again finds the unfinished run and resumes it.
 import { existsSync } from 'node:fs';
-import { readdir, mkdir } from 'node:fs/promises';
+import { readdir, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readJson, writeFileAtomically } from '../util/fs.ts';
 import { resultsRoot } from '../util/paths.ts';
@@ -30,6 +30,8 @@ export async function chooseBisectRun(req: BisectRequestRecord, opts: { outDir?:
   if (opts.outDir) {
     const dir = resolve(opts.outDir);
     const previous = opts.force ? null : await unfinishedIn(dir, req);
+    // A fresh bisection in a reused --out dir must not inherit old steps.
+    if (!previous) await rm(join(dir, 'steps'), { recursive: true, force: true });
     return { dir, previous, runId: previous?.runId ?? newRunId(req) };
   }
   const root = resultsRoot();

@@ -20,6 +20,9 @@ import { InfraError } from '../errors.ts';
 import { hashValue } from '../util/hash.ts';
 import { writeDirAtomically, writeFileAtomically } from '../util/fs.ts';
 import type { PatchFile } from '../patch/series.ts';
+import type { Ctx } from '../stage.ts';
+import type { KernelEntry } from '../plan/config.ts';
+import { fetchSource } from '../source/fetch.ts';
 
 export interface SyntheticHistoryRequest {
   cacheDir: string;
@@ -156,4 +159,13 @@ async function fill(gitDir: string, req: SyntheticHistoryRequest): Promise<Omit<
   await plumb(b, ['tag', 'synthetic-root', commits[0]?.commit as string]);
   const at = (i: number | undefined) => (i === undefined ? null : commits[i]?.commit ?? null);
   return { commits, planted: at(req.plantAt) as string, broken: at(req.breakAt) };
+}
+
+/** What the end-to-end test and the bench bisect: 32 commits, the series at 21, the build broken at 24 and mended at 25. */
+export const STANDARD_LAYOUT = { commits: 32, plantAt: 21, breakAt: 24 } as const;
+
+/** The standard history on a config's kernel (its source from the cache, fetched if missing) with `series` planted. */
+export async function standardSyntheticHistory(ctx: Ctx, kernel: KernelEntry, series: PatchFile[], logDir: string): Promise<SyntheticHistory> {
+  const source = await fetchSource(ctx, kernel.source, join(logDir, 'source.log'));
+  return makeSyntheticHistory({ cacheDir: ctx.cacheDir, tree: source.tree, treeIdentity: source.identity, series, ...STANDARD_LAYOUT, logPath: join(logDir, 'history.log') });
 }

@@ -107,9 +107,13 @@ function common(values: BisectValues): Common {
 }
 
 /** The config a step runs with: one suite, the variant (and base), the kernels of this bisection, no expectations. */
+export function stepConfig(cfg: MatrixConfig, suite: SuiteEntry, arch: string, variant: VariantEntry, kernels: KernelEntry[]): MatrixConfig {
+  const variants = variant.name === 'base' ? [variant] : [{ name: 'base', patches: [] }, { ...variant, kernels: undefined }];
+  return { ...cfg, kernels, suites: [suite], variants, arches: [arch], expectations: [] };
+}
+
 function narrowed(c: Common, kernels: KernelEntry[]): MatrixConfig {
-  const variants = c.variant.name === 'base' ? [c.variant] : [{ name: 'base', patches: [] }, { ...c.variant, kernels: undefined }];
-  return { ...c.cfg, kernels, suites: [c.suite], variants, arches: [c.arch], expectations: [] };
+  return stepConfig(c.cfg, c.suite, c.arch, c.variant, kernels);
 }
 
 async function runCommits(cli: CliContext, c: Common, values: BisectValues): Promise<{ runDir: string; code: number }> {
