@@ -84,7 +84,11 @@ async function resolveEnds(tree: BisectTree, req: BisectCommitsRequest): Promise
     if (!commit) throw new UserError('BISECT_REF_NOT_FOUND', `${flag} ${ref} names no commit of ${req.source}`, { hint: 'use a branch, a tag, a sha or HEAD~N of the source repository' });
     return { ref, commit };
   };
-  return { good: await one('--good', req.good), bad: await one('--bad', req.bad) };
+  const ends = { good: await one('--good', req.good), bad: await one('--bad', req.bad) };
+  if (ends.good.commit === ends.bad.commit) {
+    throw new UserError('BISECT_EMPTY_RANGE', `--good ${req.good} and --bad ${req.bad} are the same commit (${ends.good.commit.slice(0, 12)})`, { hint: 'give two different commits, the older one first in history' });
+  }
+  return ends;
 }
 
 /** A fresh git bisection with the ends, then every recorded step: git's state as the record left it. */

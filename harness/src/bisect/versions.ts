@@ -10,10 +10,10 @@ import type { KernelEntry, MatrixConfig, VariantEntry } from '../plan/config.ts'
 import { fetchSource } from '../source/fetch.ts';
 import { compareVersions } from '../util/version-range.ts';
 import { cellDirName } from '../results/paths.ts';
-import { runStep } from './step.ts';
+import { runStep, type StepRequest } from './step.ts';
 import { chooseBisectRun, saveBisect } from './run-dir.ts';
 import { nextVersionProbe, type ProbeAnswer, type SearchState } from './version-search.ts';
-import { BISECT_SCHEMA, termsFor, type BisectAnswer, type BisectRecord, type BisectRequestRecord } from './record.ts';
+import { BISECT_SCHEMA, termsFor, type BisectAnswer, type BisectRecord, type BisectRequestRecord, type BisectStep } from './record.ts';
 
 export interface BisectVersionsRequest {
   config: MatrixConfig;
@@ -27,6 +27,8 @@ export interface BisectVersionsRequest {
   rebuild?: boolean;
   force?: boolean;
   outDir?: string;
+  /** Tests: what a step says about a kernel, instead of building and booting it. */
+  runStep?: (ctx: Ctx, req: StepRequest) => Promise<{ step: BisectStep }>;
 }
 
 interface Versioned {
@@ -63,7 +65,7 @@ export async function bisectVersions(ctx: Ctx, req: BisectVersionsRequest): Prom
     const { kernel, version } = ordered[state.index] as Versioned;
     const n = record.steps.length + 1;
     ctx.report({ kind: 'info', text: `bisect step ${n} of about ${Math.max(n, record.range.expectedSteps)}: kernel ${kernel.id} (${version})` });
-    const { step } = await runStep(ctx, {
+    const { step } = await (req.runStep ?? runStep)(ctx, {
       n, commit: kernel.id, subject: version, plan: { id: `${kernel.id}/${req.arch}/${req.variant.name}`, kernel, arch: req.arch, variant: req.variant, repeat: 1 },
       config: req.config, caseId: req.caseId, terms: record.terms, runDir: dir, accel: req.accel, rebuild: req.rebuild,
     });
