@@ -64,8 +64,15 @@ function gitEnv(dir: string): Record<string, string> {
   };
 }
 
+/**
+ * No automatic gc or maintenance: a clone of a kernel tree made of loose
+ * objects (the synthetic history) would otherwise be repacked by the first
+ * fetch, minutes of CPU in the middle of a bisection.
+ */
+const GIT_CONFIG = ['-c', 'protocol.ext.allow=never', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false'];
+
 export async function git(tree: Pick<BisectTree, 'dir' | 'gitDir'>, args: string[], logPath?: string, timeoutMs = bisectGitTuning.localTimeoutMs): Promise<RunResult> {
-  return run('git', ['-c', 'protocol.ext.allow=never', `--git-dir=${tree.gitDir}`, ...args], { env: gitEnv(tree.dir), logPath, timeoutMs });
+  return run('git', [...GIT_CONFIG, `--git-dir=${tree.gitDir}`, ...args], { env: gitEnv(tree.dir), logPath, timeoutMs });
 }
 
 export function mustGit(r: RunResult, what: string, logPath?: string): RunResult {
@@ -101,7 +108,7 @@ async function syncClone(tree: BisectTree, logPath: string): Promise<void> {
   const local = classifyGitUrl(tree.url, process.cwd()).kind === 'local';
   if (!existsSync(join(tree.gitDir, 'HEAD'))) {
     await writeDirAtomically(tree.gitDir, async (tmp) => {
-      const r = await run('git', ['-c', 'protocol.ext.allow=never', 'clone', '--bare', '--quiet', ...(local ? ['--local'] : []), '--', tree.url, tmp], {
+      const r = await run('git', [...GIT_CONFIG, 'clone', '--bare', '--quiet', ...(local ? ['--local'] : []), '--', tree.url, tmp], {
         env: gitEnv(tree.dir), logPath, timeoutMs: bisectGitTuning.fetchTimeoutMs,
       });
       if (r.exitCode !== 0) throw cloneFailed(tree.url, r, logPath);

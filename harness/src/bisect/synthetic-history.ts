@@ -67,7 +67,7 @@ async function plumb(b: Builder, args: string[], opts: { input?: string | Buffer
 }
 
 async function plumbRaw(b: Builder, args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; workTree?: string } = {}): Promise<string> {
-  const r = await run('git', [`--git-dir=${b.gitDir}`, ...(opts.workTree ? [`--work-tree=${opts.workTree}`] : []), ...args], {
+  const r = await run('git', ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false', `--git-dir=${b.gitDir}`, ...(opts.workTree ? [`--work-tree=${opts.workTree}`] : []), ...args], {
     cwd: opts.workTree, env: { GIT_INDEX_FILE: b.index, LC_ALL: 'C', GIT_CEILING_DIRECTORIES: b.gitDir, ...opts.env }, input: opts.input, timeoutMs: 30 * 60_000,
     // Blobs read back stay out of the log.
     logPath: args[0] === 'cat-file' ? undefined : b.logPath,
