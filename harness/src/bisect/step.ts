@@ -36,9 +36,10 @@ export function stepDirName(n: number, commit: string): string {
   return `steps/${String(n).padStart(2, '0')}-${commit.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 12)}`;
 }
 
-/** Did the infrastructure fail outside the guest stages (which retried already)? */
+/** Did the infrastructure fail outside the guest stages (which retried already), or keep the suite from building? */
 function retryable(cell: CellResult): boolean {
-  return cell.state === 'infra-error' && !['boot', 'run'].includes(cell.error?.stage ?? '');
+  if (cell.state === 'infra-error') return !['boot', 'run'].includes(cell.error?.stage ?? '');
+  return (cell.programs ?? []).some((p) => p.status === 'not-built' && p.error?.kind === 'infra');
 }
 
 export async function runStep(parent: Ctx, req: StepRequest): Promise<{ step: BisectStep; cell: CellResult }> {
