@@ -22,7 +22,7 @@ import { hashValue } from '../util/hash.ts';
 import type { TreeStages } from '../pipeline/prepare.ts';
 import { checkoutCommit, kconfigInputs, writePatchedFiles, type BisectTree } from './repo.ts';
 
-const BUILDING_STAMP = '.kvmatrix-bisect-building';
+export const BUILDING_STAMP = '.kvmatrix-bisect-building';
 
 export function objDirFor(tree: BisectTree, archName: string): string {
   return join(tree.dir, `obj-${archName}`);
@@ -75,7 +75,7 @@ async function buildInTree(ctx: Ctx, tree: BisectTree, commit: string, req: Kern
 }
 
 /** After an interrupted build: delete what it wrote (newer than its stamp), so make rebuilds it. */
-async function dropInterruptedObjects(obj: string, logPath: string): Promise<void> {
+export async function dropInterruptedObjects(obj: string, logPath: string): Promise<void> {
   const stamp = join(obj, BUILDING_STAMP);
   if (!existsSync(stamp)) return;
   const r = await run('find', [obj, '-newer', stamp, '-type', 'f', '-delete'], { logPath, timeoutMs: 10 * 60_000 });
