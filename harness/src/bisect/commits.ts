@@ -47,7 +47,7 @@ export interface BisectRun {
 
 export async function bisectCommits(ctx: Ctx, req: BisectCommitsRequest): Promise<BisectRun> {
   const setupLog = join(ctx.cacheDir, 'bisect', 'setup.log');
-  ctx.report({ kind: 'info', stage: 'source', text: `bisect: syncing ${req.source}` });
+  ctx.report({ kind: 'info', cell: 'bisect', stage: 'source', text: `syncing ${req.source}` });
   const tree = await openBisectTree(ctx.cacheDir, req.source, setupLog);
   try {
     const ends = await resolveEnds(tree, req);
@@ -63,7 +63,7 @@ export async function bisectCommits(ctx: Ctx, req: BisectCommitsRequest): Promis
       schema: BISECT_SCHEMA, runId, request, terms, range: { candidates, expectedSteps: expectedSteps(candidates) },
       steps: [], answer: { status: 'running' }, startedAt: new Date().toISOString(), finishedAt: null, meanStepMs: null,
     };
-    ctx.report({ kind: 'info', text: `${previous ? 'resuming' : 'starting'} bisection ${dir}: ${candidates} candidate commit(s), about ${record.range.expectedSteps} step(s)${previous ? `, ${previous.steps.length} step(s) kept` : ''}` });
+    ctx.report({ kind: 'info', cell: 'bisect', text: `${previous ? 'resuming' : 'starting'} bisection ${dir}: ${candidates} candidate commit(s), about ${record.range.expectedSteps} step(s)${previous ? `, ${previous.steps.length} step(s) kept` : ''}` });
     await saveBisect(dir, record);
     const log = join(dir, 'git-bisect.log');
     let state = await replay(tree, record, { older, newer }, log);
@@ -116,16 +116,16 @@ async function loop(ctx: Ctx, l: LoopCtx, first: BisectState): Promise<BisectSta
     const n = l.record.steps.length + 1;
     const stepsLeft = state.kind === 'next' ? state.stepsLeft : l.record.range.expectedSteps;
     const subject = await commitSubject(l.tree, commit);
-    ctx.report({ kind: 'info', text: `bisect step ${n} of about ${n + stepsLeft}: ${commit.slice(0, 12)} ${subject}` });
+    ctx.report({ kind: 'info', cell: 'bisect', text: `step ${n} of about ${n + stepsLeft}: ${commit.slice(0, 12)} ${subject}` });
     const { step } = await (l.req.runStep ?? runStep)(ctx, {
-      n, commit, subject, plan: planFor(l.req, commit), config: l.req.config, caseId: l.req.caseId, terms: l.record.terms,
+      n, commit, subject, plan: planFor(l.req, n, commit), config: l.req.config, caseId: l.req.caseId, terms: l.record.terms,
       runDir: l.dir, accel: l.req.accel, rebuild: l.req.rebuild, tree: bisectTreeStages(l.tree, commit),
     });
     state = await bisectMark(l.tree, step.said, commit, l.log);
     if (state.kind === 'next') step.left = { revisions: state.revisionsLeft, steps: state.stepsLeft };
     l.record.steps.push(step);
     await saveBisect(l.dir, l.record);
-    ctx.report({ kind: 'info', text: `bisect step ${n}: ${step.said} (${step.evidence.reason}) in ${(step.durationMs / 1000).toFixed(1)} s` });
+    ctx.report({ kind: 'info', cell: 'bisect', text: `step ${n}: ${step.said} (${step.evidence.reason}) in ${(step.durationMs / 1000).toFixed(1)} s` });
     if (infraStreak(l.record) >= 2) return state;
   }
   return state;
@@ -152,9 +152,10 @@ async function chooseCommit(l: LoopCtx, state: Extract<BisectState, { kind: 'nex
   return nextAfterSkip(ranked, skipped, known) ?? state.commit;
 }
 
-function planFor(req: BisectCommitsRequest, commit: string) {
+/** The step's cell; its id (`step3-<sha12>/x86_64/base`) labels the step's progress lines. */
+function planFor(req: BisectCommitsRequest, n: number, commit: string) {
   return {
-    id: `${commit.slice(0, 12)}/${req.arch}/${req.variant.name}`,
+    id: `step${n}-${commit.slice(0, 12)}/${req.arch}/${req.variant.name}`,
     kernel: { id: commit.slice(0, 12), source: { provider: 'git' as const, url: req.source, ref: commit } },
     arch: req.arch, variant: req.variant, repeat: 1,
   };

@@ -43,7 +43,7 @@ function retryable(cell: CellResult): boolean {
 }
 
 export async function runStep(parent: Ctx, req: StepRequest): Promise<{ step: BisectStep; cell: CellResult }> {
-  const ctx: Ctx = { ...parent, cell: `step ${req.n} ${req.commit.slice(0, 12)}` };
+  const ctx: Ctx = { ...parent, cell: req.plan.id };
   const started = Date.now();
   const dir = join(req.runDir, stepDirName(req.n, req.commit));
   const attempt = (cellDir: string) => runCell(ctx, { plan: req.plan, config: req.config, cellDir, accel: req.accel, rebuild: req.rebuild, tree: req.tree });

@@ -58,20 +58,20 @@ export async function bisectVersions(ctx: Ctx, req: BisectVersionsRequest): Prom
     schema: BISECT_SCHEMA, runId, request, terms: termsFor(req.fixed), range: { candidates: ordered.length, expectedSteps: 2 + Math.ceil(Math.log2(Math.max(1, ordered.length - 1))) },
     steps: [], answer: { status: 'running' }, startedAt: new Date().toISOString(), finishedAt: null, meanStepMs: null,
   };
-  ctx.report({ kind: 'info', text: `${previous ? 'resuming' : 'starting'} version bisection ${dir}: ${ordered.map((o) => `${o.kernel.id} (${o.version})`).join(' < ')}` });
+  ctx.report({ kind: 'info', cell: 'bisect', text: `${previous ? 'resuming' : 'starting'} version bisection ${dir}: ${ordered.map((o) => `${o.kernel.id} (${o.version})`).join(' < ')}` });
   await saveBisect(dir, record);
   let state = searchState(record, ordered);
   while (state.kind === 'test' && !ctx.signal?.aborted) {
     const { kernel, version } = ordered[state.index] as Versioned;
     const n = record.steps.length + 1;
-    ctx.report({ kind: 'info', text: `bisect step ${n} of about ${Math.max(n, record.range.expectedSteps)}: kernel ${kernel.id} (${version})` });
+    ctx.report({ kind: 'info', cell: 'bisect', text: `step ${n} of about ${Math.max(n, record.range.expectedSteps)}: kernel ${kernel.id} (${version})` });
     const { step } = await (req.runStep ?? runStep)(ctx, {
-      n, commit: kernel.id, subject: version, plan: { id: `${kernel.id}/${req.arch}/${req.variant.name}`, kernel, arch: req.arch, variant: req.variant, repeat: 1 },
+      n, commit: kernel.id, subject: version, plan: { id: `step${n}-${kernel.id}/${req.arch}/${req.variant.name}`, kernel, arch: req.arch, variant: req.variant, repeat: 1 },
       config: req.config, caseId: req.caseId, terms: record.terms, runDir: dir, accel: req.accel, rebuild: req.rebuild,
     });
     record.steps.push({ ...step, version });
     await saveBisect(dir, record);
-    ctx.report({ kind: 'info', text: `bisect step ${n}: ${step.said} (${step.evidence.reason}) in ${(step.durationMs / 1000).toFixed(1)} s` });
+    ctx.report({ kind: 'info', cell: 'bisect', text: `step ${n}: ${step.said} (${step.evidence.reason}) in ${(step.durationMs / 1000).toFixed(1)} s` });
     state = searchState(record, ordered);
   }
   record.answer = versionsAnswer(state, ordered, record);
