@@ -15,6 +15,7 @@ import { cacheCommand } from './cache.ts';
 import { reportCommand, mergeCommand } from './report.ts';
 import { execCommand, shellCommand } from './exec.ts';
 import { benchCommand } from './bench.ts';
+import { bisectCommand } from './bisect.ts';
 
 const doctorCommand = cliCommand(defineCommand({
   name: 'doctor',
@@ -83,4 +84,5 @@ export const commands: Record<string, CliCommand> = {
   cache: cacheCommand,
   parse: parseCommand,
   bench: benchCommand,
+  bisect: bisectCommand,
 };

@@ -15,7 +15,7 @@ import type { CellResult, PatchRecord, SuiteRun } from '../results/types.ts';
 import type { PatchReport } from '../patch/apply.ts';
 import { RESULTS_SCHEMA } from '../results/types.ts';
 import { writeFileAtomically } from '../util/fs.ts';
-import { prepareKernel, stageRecords, type PrepareOutcome } from './prepare.ts';
+import { prepareKernel, stageRecords, type PrepareOutcome, type TreeStages } from './prepare.ts';
 import { buildPrograms, errorRecord, type SuitePrograms } from './programs.ts';
 import { runInGuest, type GuestRun } from './guest-run.ts';
 import { stateForFailure } from './classify.ts';
@@ -28,6 +28,8 @@ export interface CellRequest {
   rebuild?: boolean;
   /** Extra kernel command line (fault tests). */
   extraCmdline?: string[];
+  /** Source and build stages of a caller that keeps its own tree (bisect); see prepare.ts. */
+  tree?: TreeStages;
 }
 
 /** What the stages produced; any part is absent when the chain stopped before it. */
@@ -57,7 +59,7 @@ async function runStages(ctx: Ctx, req: CellRequest, startedAt: Date): Promise<C
   const { plan, config, cellDir } = req;
   const arch = getArch(plan.arch);
   const base = { plan, baseDir: config.baseDir, cellDir, startedAt };
-  const prepared = await prepareKernel(ctx, { plan, arch, baseDir: config.baseDir, logDir: cellDir, rebuild: req.rebuild });
+  const prepared = await prepareKernel(ctx, { plan, arch, baseDir: config.baseDir, logDir: cellDir, rebuild: req.rebuild, tree: req.tree });
   if (!prepared.ok) return { ...base, prepared, finishedAt: new Date() };
   const { source, build, image } = prepared.kernel;
   await copyFile(join(build.dir, 'config'), join(cellDir, 'kernel.config'));

@@ -12,7 +12,7 @@ import type { KernelSource } from '../source/types.ts';
 import { fetchSource } from '../source/fetch.ts';
 import { loadPatchFiles, type PatchFile } from '../patch/series.ts';
 import { applyPatches, effectivePatches, PatchError, type ApplyOptions, type PatchedFiles, type PatchReport } from '../patch/apply.ts';
-import { buildKernel, type KernelBuild } from '../kbuild/build-kernel.ts';
+import { buildKernel, type KernelBuild, type KernelBuildRequest } from '../kbuild/build-kernel.ts';
 import { buildGuestImage, type GuestImage } from '../guest/image.ts';
 
 export interface PrepareRequest {
@@ -23,6 +23,21 @@ export interface PrepareRequest {
   /** Where the stage logs go (a cell directory, or a scratch dir for exec). */
   logDir: string;
   rebuild?: boolean;
+  /** A caller that keeps its own tree (bisect: one git work tree, a commit per step); default: the source providers and the build cache. */
+  tree?: TreeStages;
+}
+
+/**
+ * Where the source stage gets its tree and how the build stage builds it.
+ * The default fetches `plan.kernel.source` (source/fetch.ts) and builds in
+ * the per-source work tree (kbuild/build-kernel.ts); the chain around them
+ * (patch, image, and the cell's suites) is the same whoever provides them.
+ */
+export interface TreeStages {
+  /** Short text for the source stage's progress line. */
+  label: string;
+  fetch(ctx: Ctx, logPath: string): Promise<KernelSource>;
+  build(ctx: Ctx, req: KernelBuildRequest): Promise<KernelBuild>;
 }
 
 export interface PreparedKernel {
@@ -57,8 +72,10 @@ export async function prepareKernel(ctx: Ctx, req: PrepareRequest): Promise<Prep
   };
   const fail = (): PrepareOutcome => ({ ok: false, stages, failed: stages[stages.length - 1] as StageResult<unknown>, partial });
 
+  const fetch = req.tree?.fetch ?? ((c: Ctx, log: string) => fetchSource(c, plan.kernel.source, log));
+  const buildIt = req.tree?.build ?? buildKernel;
   const sourceLog = join(logDir, 'source.log');
-  const source = await step(runStage(ctx, 'source', plan.kernel.source.provider, () => fetchSource(ctx, plan.kernel.source, sourceLog), sourceLog));
+  const source = await step(runStage(ctx, 'source', req.tree?.label ?? plan.kernel.source.provider, () => fetch(ctx, sourceLog), sourceLog));
   if (!source) return fail();
   partial.source = source;
 
@@ -79,7 +96,7 @@ export async function prepareKernel(ctx: Ctx, req: PrepareRequest): Promise<Prep
   // A repaired message is built (and cached) as what was applied, not as the file that holds it.
   const built = effectivePatches(series.patches, series.patched.report);
   const build = await step(runStage(ctx, 'build', `${source.kernelVersion} ${arch.name} ${plan.variant.name}`,
-    () => buildKernel(ctx, { source, arch, variant: plan.variant.name, patches: built, patched: series.patched, rebuild: req.rebuild, logPath: buildLog }), buildLog));
+    () => buildIt(ctx, { source, arch, variant: plan.variant.name, patches: built, patched: series.patched, rebuild: req.rebuild, logPath: buildLog }), buildLog));
   if (!build) return fail();
   partial.build = build;
 

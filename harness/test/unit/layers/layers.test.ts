@@ -19,7 +19,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['pipeline'],
   ['compare'],
   ['report'],
-  ['matrix', 'validate'],
+  ['matrix', 'validate', 'bisect'],
   ['cli', 'progress-tty.ts'],
 ];
 
