@@ -3,7 +3,10 @@
 //  - cold vs incremental: base then patched build of one kernel/arch in a
 //    fresh cache dir (same machine, same run), and the ratio;
 //  - a fully cached lookup of the same build (target < 1 s);
-//  - a warm rerun of a matrix: wall time and the share outside boot+guest.
+//  - a warm rerun of a matrix: wall time and the share outside boot+guest;
+//  - a bisection of the synthetic history (bisect/synthetic-history.ts) under
+//    the configured accel, every step built (--rebuild) in a warm bisect work
+//    tree: steps, mean seconds per step, the whole bisection.
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
 import { writeFileAtomically } from '../util/fs.ts';
 import { join } from 'node:path';
@@ -19,6 +22,13 @@ import { resultsRoot } from '../util/paths.ts';
 import { cliCommand, configOption, configPath, defineCommand, type CliContext } from './args.ts';
 import { prepareRun } from './prepare.ts';
 import type { Ctx } from '../stage.ts';
+import { loadPatchFiles } from '../patch/series.ts';
+import { standardSyntheticHistory, STANDARD_LAYOUT, type SyntheticHistory } from '../bisect/synthetic-history.ts';
+import { bisectCommits } from '../bisect/commits.ts';
+import { bisectDirFor } from '../bisect/repo.ts';
+import { expectedSteps } from '../bisect/git-output.ts';
+import { existsSync } from 'node:fs';
+import { stepConfig, suiteForCase } from './bisect.ts';
 
 const benchSpec = defineCommand({
   name: 'bench',
@@ -33,6 +43,7 @@ const benchSpec = defineCommand({
     variant: { type: 'string', value: 'NAME', description: 'patched variant for the incremental build (default: the first non-base variant of that kernel)' },
     'skip-cold': { type: 'boolean', description: 'skip the cold/incremental/cached build measurements' },
     'skip-warm': { type: 'boolean', description: 'skip the warm matrix rerun' },
+    'skip-bisect': { type: 'boolean', description: 'skip the bisection of the synthetic history' },
   },
   examples: ['npm run bench', 'kvmatrix bench --skip-cold'],
 });
@@ -59,6 +70,7 @@ export const benchCommand = cliCommand(benchSpec, async (c, { values }) => {
     out.builds = perArch;
   }
   if (!values['skip-warm']) out.warmMatrix = await benchWarmMatrix(c, cfg, values.arch ? arches : undefined);
+  if (!values['skip-bisect']) out.bisect = await benchBisect(c, cfg, target);
   const dir = join(resultsRoot(), 'bench');
   await mkdir(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -136,5 +148,45 @@ async function benchWarmMatrix(c: CliContext, cfg: MatrixConfig, arches: string[
     cells: planCells(cfg).length, wallMs, bootAndGuestMs: guestMs, cachedBuildStageMs: buildMs,
     // Cells run in parallel, so guest time can exceed wall time; the overhead share is of summed cell time.
     harnessOverheadShare: +(1 - guestMs / Math.max(1, summary.cells.reduce((s, cell) => s + cell.durationMs, 0))).toFixed(3),
+  };
+}
+
+/** The case the bench bisects: it fails on 6.1 until the planted backport (x86_64; arm64 has no soft-dirty). */
+const BENCH_BISECT_CASE = 'softdirty-uffdwp/shmem_memfd_unprotect_softdirty';
+const BENCH_BISECT_ARCH = 'x86_64';
+
+/**
+ * `bisect --fixed` over the synthetic history with every step built. A cold
+ * bisect work tree (its first build is a full one) is warmed by one run
+ * first, reported apart; the measured run starts from a built object dir.
+ */
+async function benchBisect(c: CliContext, cfg: MatrixConfig, { kernel, patched }: BenchTarget): Promise<Record<string, unknown>> {
+  const ctx: Ctx = { ...c.ctx, cell: 'bench/bisect' };
+  const logDir = join(resultsRoot(), 'bench', 'bisect-logs');
+  await mkdir(logDir, { recursive: true });
+  let t = Date.now();
+  const history = await standardSyntheticHistory(ctx, kernel, await loadPatchFiles(patched.patches, cfg.baseDir), logDir);
+  const historyMs = Date.now() - t;
+  const cold = !existsSync(join(bisectDirFor(ctx.cacheDir, history.repo), `obj-${BENCH_BISECT_ARCH}`, 'vmlinux'));
+  const warmup = cold ? await bisectOnce(ctx, cfg, history, 'bisect-cold') : null;
+  t = Date.now();
+  const measured = await bisectOnce(ctx, cfg, history, 'bisect');
+  c.ctx.report({ kind: 'info', text: `bench bisect: ${measured.steps} steps (bound ${measured.stepBound}), mean ${(measured.meanStepMs / 1000).toFixed(1)} s per step, ${(measured.wallMs / 1000).toFixed(0)} s in all` });
+  return { history: { repo: history.repo, commits: STANDARD_LAYOUT.commits, madeMs: history.madeMs, stageMs: historyMs }, coldRun: warmup, run: measured, wallMsIncludingSync: Date.now() - t };
+}
+
+async function bisectOnce(ctx: Ctx, cfg: MatrixConfig, history: SyntheticHistory, name: string) {
+  const suite = suiteForCase(cfg, BENCH_BISECT_CASE);
+  const base = cfg.variants.find((v) => v.name === 'base') ?? { name: 'base', patches: [] };
+  const kernels = [{ id: 'bisect', source: { provider: 'git' as const, url: history.repo, ref: 'HEAD' } }];
+  const t = Date.now();
+  const { record } = await bisectCommits(ctx, {
+    config: stepConfig(cfg, suite, BENCH_BISECT_ARCH, base, kernels), caseId: BENCH_BISECT_CASE, suite: suite.name, arch: BENCH_BISECT_ARCH, variant: base,
+    fixed: true, source: history.repo, bad: 'synthetic-root', good: 'main', accel: cfg.accel, rebuild: true, force: true, outDir: join(resultsRoot(), 'bench', name),
+  });
+  const steps = record.steps.map((s) => ({ commit: s.commit.slice(0, 12), said: s.said, durationMs: s.durationMs, buildMs: (s.stageMs.config ?? 0) + (s.stageMs.build ?? 0), bootMs: s.stageMs.boot ?? 0, runMs: s.stageMs.run ?? 0, compiledObjects: s.build?.compiledObjects ?? null }));
+  return {
+    found: record.answer.status === 'found' && record.answer.commit === history.planted, steps: record.steps.length, stepBound: expectedSteps(record.range.candidates) + 1,
+    meanStepMs: record.meanStepMs ?? 0, wallMs: Date.now() - t, perStep: steps,
   };
 }

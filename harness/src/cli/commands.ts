@@ -10,10 +10,12 @@ import { configsDir } from '../util/paths.ts';
 import { cliCommand, configOption, configPath, defineCommand, DEFAULT_CONFIG, type CliCommand } from './args.ts';
 import { assertSourcesKnown, debianSourcesOf, provisionFor } from './prepare.ts';
 import { matrixCommand } from './matrix.ts';
+import { validateCommand } from './validate.ts';
 import { cacheCommand } from './cache.ts';
 import { reportCommand, mergeCommand } from './report.ts';
 import { execCommand, shellCommand } from './exec.ts';
 import { benchCommand } from './bench.ts';
+import { bisectCommand } from './bisect.ts';
 
 const doctorCommand = cliCommand(defineCommand({
   name: 'doctor',
@@ -72,6 +74,7 @@ const parseCommand = cliCommand(defineCommand({
 
 export const commands: Record<string, CliCommand> = {
   matrix: matrixCommand,
+  validate: validateCommand,
   report: reportCommand,
   merge: mergeCommand,
   exec: execCommand,
@@ -81,4 +84,5 @@ export const commands: Record<string, CliCommand> = {
   cache: cacheCommand,
   parse: parseCommand,
   bench: benchCommand,
+  bisect: bisectCommand,
 };

@@ -17,7 +17,8 @@ export function overallVerdict(cmp: MatrixTable, plan: readonly PlannedCell[], c
   }
   for (const col of cmp.columns) {
     for (const v of col.variants) {
-      if (v.state === 'ok' || v.state === 'missing' || v.state === 'infra-error' || v.expected) continue;
+      // already-present: the kernel has the change; base's own results answer for the column.
+      if (v.state === 'ok' || v.state === 'missing' || v.state === 'infra-error' || v.state === 'already-present' || v.expected) continue;
       blockers.push(`${v.variant} on ${col.id}: ${v.state}${v.message ? ` (${v.message})` : ''}`);
     }
   }
@@ -58,8 +59,12 @@ export function overallVerdict(cmp: MatrixTable, plan: readonly PlannedCell[], c
     line = `VALIDATED: ${fixed} case(s) fixed, nothing regressed, all ${plan.length} planned cell(s) in`;
   } else {
     verdict = 'not-validated'; exitCode = 1;
-    line = 'NOT VALIDATED: no case went from failing to passing';
-    blockers.push('no case went from failing on base to passing on a variant');
+    const variants = cmp.columns.flatMap((c) => c.variants.filter((v) => v.variant !== 'base').map((v) => ({ col: c.id, state: v.state })));
+    const everywhere = variants.length > 0 && variants.every((v) => v.state === 'already-present');
+    line = everywhere
+      ? `NOT VALIDATED: nothing to test: the change is already in ${[...new Set(variants.map((v) => v.col))].join(', ')}`
+      : 'NOT VALIDATED: no case went from failing to passing';
+    blockers.push(everywhere ? 'every variant is already present in its kernel: nothing was built to compare with base' : 'no case went from failing on base to passing on a variant');
   }
   return { verdict, exitCode, line, unexpected: cmp.unexpected, blockers };
 }

@@ -60,7 +60,14 @@ export async function compilerVersion(arch: ArchProfile): Promise<string> {
   return v;
 }
 
-export async function kernelBuildKey(req: KernelBuildRequest): Promise<{ key: string; fragments: Awaited<ReturnType<typeof fragmentsFor>>; compiler: string }> {
+/** A build's cache key and what went into it. */
+export interface BuildKeyParts {
+  key: string;
+  fragments: Fragment[];
+  compiler: string;
+}
+
+export async function kernelBuildKey(req: KernelBuildRequest): Promise<BuildKeyParts> {
   const fragments = await fragmentsFor(req.arch, req.source.kernelVersion);
   const compiler = await compilerVersion(req.arch);
   const key = buildKey({
@@ -92,43 +99,58 @@ function buildProgress(ctx: Ctx): (chunk: string) => void {
 }
 
 export async function buildKernel(ctx: Ctx, req: KernelBuildRequest): Promise<KernelBuild> {
-  const { key, fragments, compiler } = await kernelBuildKey(req);
+  const k = await kernelBuildKey(req);
   if (!req.rebuild) {
-    const hit = await cachedBuild(ctx, req, key);
+    const hit = await cachedBuild(ctx, req, k.key);
     if (hit) return hit;
   }
   const wt = await openWorkTree(ctx.cacheDir, req.source, req.arch.name, req.logPath);
   try {
     // Another run may have built it while we waited for the work tree.
     if (!req.rebuild) {
-      const hit = await cachedBuild(ctx, req, key);
+      const hit = await cachedBuild(ctx, req, k.key);
       if (hit) return hit;
     }
     const started = Date.now();
     await writePatched(wt, req.source, req.patched);
-    const built = await configureAndCompile(ctx, req, wt, fragments, started);
-    const release = (await readFile(join(wt.obj, 'include/config/kernel.release'), 'utf8').catch(() => req.source.kernelVersion)).trim();
-    const imageFile = req.arch.kernel.image.split('/').pop() ?? 'Image';
-    const dir = join(ctx.cacheDir, 'builds', req.arch.name, key);
-    let meta: BuildMeta | undefined;
-    await writeDirAtomically(dir, async (tmp) => {
-      await copyFile(join(wt.obj, req.arch.kernel.image), join(tmp, imageFile));
-      await copyFile(join(wt.obj, '.config'), join(tmp, 'config'));
-      await copyFile(join(wt.obj, 'System.map'), join(tmp, 'System.map')).catch(() => undefined);
-      await copyFile(req.logPath, join(tmp, 'build.log'));
-      const imageSha256 = await sha256File(join(tmp, imageFile));
-      meta = entryMeta(req, { key, fragments, compiler, release, imageFile, imageSha256, started, built });
-      await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
-    });
-    if (!meta) throw new InfraError('INTERNAL', 'cache entry was not written', { stage: 'build' });
-    return { key, dir, image: join(dir, imageFile), meta, cached: false, configMs: built.configMs, compileMs: built.compileMs };
+    const configKey = sha256(JSON.stringify(k.fragments.map((f) => [f.name, f.text])) + req.source.identity);
+    return await compileIntoCache(ctx, req, wt, k, configKey, started);
   } finally {
     await wt.release();
   }
 }
 
+/**
+ * Configure and compile `tree` (a source dir that already holds exactly what
+ * `req` describes, and its object dir), then store the image, config and log
+ * as the cache entry `k.key`. `configKey` says when the object dir's .config
+ * can be reused as is. Shared by the per-source work trees (buildKernel) and
+ * the bisect work tree, whose source changes commit by commit.
+ */
+export async function compileIntoCache(
+  ctx: Ctx, req: KernelBuildRequest, tree: Pick<WorkTree, 'src' | 'obj'>, k: BuildKeyParts, configKey: string, started: number,
+): Promise<KernelBuild> {
+  const { key, fragments, compiler } = k;
+  const built = await configureAndCompile(ctx, req, tree, fragments, configKey, started);
+  const release = (await readFile(join(tree.obj, 'include/config/kernel.release'), 'utf8').catch(() => req.source.kernelVersion)).trim();
+  const imageFile = req.arch.kernel.image.split('/').pop() ?? 'Image';
+  const dir = join(ctx.cacheDir, 'builds', req.arch.name, key);
+  let meta: BuildMeta | undefined;
+  await writeDirAtomically(dir, async (tmp) => {
+    await copyFile(join(tree.obj, req.arch.kernel.image), join(tmp, imageFile));
+    await copyFile(join(tree.obj, '.config'), join(tmp, 'config'));
+    await copyFile(join(tree.obj, 'System.map'), join(tmp, 'System.map')).catch(() => undefined);
+    await copyFile(req.logPath, join(tmp, 'build.log'));
+    const imageSha256 = await sha256File(join(tmp, imageFile));
+    meta = entryMeta(req, { key, fragments, compiler, release, imageFile, imageSha256, started, built });
+    await writeFile(join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
+  });
+  if (!meta) throw new InfraError('INTERNAL', 'cache entry was not written', { stage: 'build' });
+  return { key, dir, image: join(dir, imageFile), meta, cached: false, configMs: built.configMs, compileMs: built.compileMs };
+}
+
 /** The cached build under `key`, or null; a corrupt entry is reported and removed so the build replaces it. */
-async function cachedBuild(ctx: Ctx, req: KernelBuildRequest, key: string): Promise<KernelBuild | null> {
+export async function cachedBuild(ctx: Ctx, req: KernelBuildRequest, key: string): Promise<KernelBuild | null> {
   const found = await lookupBuild(ctx.cacheDir, req.arch.name, key);
   if (found.state === 'hit') return { key, dir: found.dir, image: join(found.dir, found.meta.imageFile), meta: found.meta, cached: true, configMs: 0, compileMs: 0 };
   if (found.state === 'corrupt') {
@@ -149,9 +171,8 @@ interface CompiledTree {
   logText: string;
 }
 
-async function configureAndCompile(ctx: Ctx, req: KernelBuildRequest, wt: WorkTree, fragments: Fragment[], started: number): Promise<CompiledTree> {
+async function configureAndCompile(ctx: Ctx, req: KernelBuildRequest, wt: Pick<WorkTree, 'src' | 'obj'>, fragments: Fragment[], configKey: string, started: number): Promise<CompiledTree> {
   const kreq = { arch: req.arch, src: wt.src, obj: wt.obj, fragments, logPath: req.logPath, onOutput: buildProgress(ctx) };
-  const configKey = sha256(JSON.stringify(fragments.map((f) => [f.name, f.text])) + req.source.identity);
   const configText = await configure(kreq, configKey);
   const configMs = Date.now() - started;
   const incremental = existsSync(join(wt.obj, 'vmlinux'));

@@ -4,13 +4,14 @@
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ArchProfile } from '../arch/profile.ts';
 import { crossPrefix } from '../arch/host.ts';
 import { run, type RunResult } from '../exec/run.ts';
 import { InfraError, UserError } from '../errors.ts';
 import { tailFile, writeFileAtomically } from '../util/fs.ts';
 import { parseKconfig, missingOptions } from '../parse/kconfig.ts';
+import { compilerErrors, formatCompilerError } from '../parse/compiler.ts';
 import type { Fragment } from './fragments.ts';
 
 export interface KbuildRequest {
@@ -37,6 +38,7 @@ async function make(req: KbuildRequest, targets: string[], timeoutMs: number, ex
 }
 
 /**
+/**
  * The line of a kernel build's error output that says why it failed (the
  * compiler's, assembler's or linker's first error; else make's own "***"
  * line), with the tree paths cut off, or null when there is none. Pure.
@@ -54,13 +56,39 @@ export function firstBuildError(output: string, trees: readonly string[] = []): 
   return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }
 
+/**
+ * The compiler's own errors in the log, for the message: "make bzImage failed
+ * (exit 2): 2 compiler errors, first mm/userfaultfd.c:745:13: ...", then one
+ * line per error. Without any, the first line that says why (an assembler
+ * error, make's "***" line), else only how make ended.
+ */
+export function buildFailureMessage(what: string, r: Pick<RunResult, 'exitCode' | 'signal'>, log: string, trees: readonly string[] = []): string {
+  const head = `${what} failed (exit ${r.exitCode ?? r.signal})`;
+  const errors = compilerErrors(log);
+  const first = errors[0];
+  if (!first) {
+    const why = firstBuildError(log, trees);
+    return why ? `${head}: ${why}` : head;
+  }
+  const where = `${first.file}${first.line !== null ? `:${first.line}` : ''}`;
+  return [`${head}: ${errors.length} compiler error(s), first ${where}: ${first.message}`, ...errors.map((e) => `  ${formatCompilerError(e)}`)].join('\n');
+}
+
 function buildFailed(code: string, what: string, req: KbuildRequest, r: RunResult): never {
   const ErrorClass = r.timedOut ? InfraError : UserError;
-  // The compiler's own words: a kernel this gcc cannot build says why in the cell, not only in build.log.
-  const why = r.timedOut ? null : firstBuildError(r.stderr, [req.src, req.obj]);
-  throw new ErrorClass(r.timedOut ? 'BUILD_TIMEOUT' : code, `${what} ${r.timedOut ? 'timed out' : `failed (exit ${r.exitCode ?? r.signal})`}${why ? `: ${why}` : ''}`, {
+  // The build log holds the compiler's words; a config step's are in its stderr.
+  const log = r.timedOut ? '' : code === 'BUILD_FAILED' ? readLog(req.logPath) : r.stderr;
+  throw new ErrorClass(r.timedOut ? 'BUILD_TIMEOUT' : code, r.timedOut ? `${what} timed out` : buildFailureMessage(what, r, log, [req.src, req.obj]), {
     stage: code.startsWith('CONFIG') ? 'config' : 'build', logPath: req.logPath, logTail: tailFile(req.logPath, 40),
   });
+}
+
+function readLog(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** Returns the final .config text. Skips the work when the obj dir already has the same config. */

@@ -27,6 +27,8 @@ export interface MatrixRunRequest {
   rebuild?: boolean;
   force?: boolean;
   outDir?: string;
+  /** The run's id when the caller named its directory already (validate); default: time and config name. */
+  runId?: string;
   extraCmdline?: string[];
 }
 
@@ -80,7 +82,7 @@ async function chooseRunDir(req: MatrixRunRequest): Promise<{ dir: string; state
 }
 
 function fresh(req: MatrixRunRequest): RunState {
-  return { runId: newRunId(req.config), configSha256: req.config.sha256, filter: req.filter, shard: req.shard ?? null, complete: false, startedAt: new Date().toISOString() };
+  return { runId: req.runId ?? newRunId(req.config), configSha256: req.config.sha256, filter: req.filter, shard: req.shard ?? null, complete: false, startedAt: new Date().toISOString() };
 }
 
 async function pool<T>(items: T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {

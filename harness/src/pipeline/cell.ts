@@ -11,10 +11,11 @@ import type { AccelPolicy } from '../arch/host.ts';
 import type { Ctx } from '../stage.ts';
 import { runStage } from '../stage.ts';
 import type { CellPlan, MatrixConfig } from '../plan/config.ts';
-import type { CellResult, SuiteRun } from '../results/types.ts';
+import type { CellResult, PatchRecord, SuiteRun } from '../results/types.ts';
+import type { PatchReport } from '../patch/apply.ts';
 import { RESULTS_SCHEMA } from '../results/types.ts';
 import { writeFileAtomically } from '../util/fs.ts';
-import { prepareKernel, stageRecords, type PrepareOutcome } from './prepare.ts';
+import { prepareKernel, stageRecords, type PrepareOutcome, type TreeStages } from './prepare.ts';
 import { buildPrograms, errorRecord, type SuitePrograms } from './programs.ts';
 import { runInGuest, type GuestRun } from './guest-run.ts';
 import { stateForFailure } from './classify.ts';
@@ -27,6 +28,8 @@ export interface CellRequest {
   rebuild?: boolean;
   /** Extra kernel command line (fault tests). */
   extraCmdline?: string[];
+  /** Source and build stages of a caller that keeps its own tree (bisect); see prepare.ts. */
+  tree?: TreeStages;
 }
 
 /** What the stages produced; any part is absent when the chain stopped before it. */
@@ -56,7 +59,7 @@ async function runStages(ctx: Ctx, req: CellRequest, startedAt: Date): Promise<C
   const { plan, config, cellDir } = req;
   const arch = getArch(plan.arch);
   const base = { plan, baseDir: config.baseDir, cellDir, startedAt };
-  const prepared = await prepareKernel(ctx, { plan, arch, baseDir: config.baseDir, logDir: cellDir, rebuild: req.rebuild });
+  const prepared = await prepareKernel(ctx, { plan, arch, baseDir: config.baseDir, logDir: cellDir, rebuild: req.rebuild, tree: req.tree });
   if (!prepared.ok) return { ...base, prepared, finishedAt: new Date() };
   const { source, build, image } = prepared.kernel;
   await copyFile(join(build.dir, 'config'), join(cellDir, 'kernel.config'));
@@ -74,6 +77,18 @@ async function runStages(ctx: Ctx, req: CellRequest, startedAt: Date): Promise<C
     accel: req.accel, bootMs: config.timeouts.bootMs, extraCmdline: req.extraCmdline,
   });
   return { ...base, prepared, programs, guest, finishedAt: new Date() };
+}
+
+/** The patch stage's report as the record keeps it: patch files relative to the config, evidence relative to the cell. */
+export function patchRecord(r: PatchReport, baseDir: string, cellDir: string): PatchRecord {
+  return {
+    state: r.state,
+    messages: r.messages.map((m) => ({
+      file: relative(baseDir, m.file), index: m.index, subject: m.subject, state: m.state, notes: m.notes,
+      ...(m.repaired ? { repaired: relative(cellDir, m.repaired.path) } : {}),
+    })),
+    evidence: r.evidence.map((e) => relative(cellDir, e)),
+  };
 }
 
 /** The cell's record from its stage values. Pure. */
@@ -104,6 +119,7 @@ export function assembleCellResult(p: CellPieces): CellResult {
     qemuVersion: p.guest?.qemuVersion ?? null,
     state: failed && error ? stateForFailure(failed.stage, error) : p.guest?.state ?? 'ok',
     error: error ? errorRecord(error) : p.guest?.error ?? null,
+    ...(kernel.patchReport && kernel.patchReport.messages.length > 0 ? { patch: patchRecord(kernel.patchReport, p.baseDir, p.cellDir) } : {}),
     stages,
     build: build ? { key: build.key, cached: build.cached, durationMs: build.meta.durationMs, incremental: build.meta.incremental, compiledObjects: build.meta.compiledObjects.length, configSha256: build.meta.configSha256 } : null,
     boot: p.guest?.boot ?? null,

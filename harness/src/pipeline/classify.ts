@@ -25,7 +25,9 @@ export function stateForFailure(stage: StageName, err: FailureFacts): CellState 
   const kernel = KERNEL_FAILURE_CODES[err.code];
   if (kernel && (stage === 'boot' || stage === 'run')) return kernel;
   switch (stage) {
-    case 'patch': return err.kind === 'user' ? 'patch-failed' : 'infra-error';
+    case 'patch':
+      if (err.kind !== 'user') return 'infra-error';
+      return err.code === 'PATCH_ALREADY_PRESENT' ? 'already-present' : 'patch-failed';
     case 'config':
     case 'build': return err.kind === 'user' ? 'build-failed' : 'infra-error';
     default: return 'infra-error';

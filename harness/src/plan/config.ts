@@ -32,6 +32,12 @@ const VariantEntrySchema = Type.Object({
   /** Kernel ids this variant applies to (default: all). */
   kernels: Type.Optional(Type.Array(Type.String())),
   description: Type.Optional(Type.String()),
+  /**
+   * A message that does not apply as it is gets its archive whitespace
+   * mangling undone (patch/repair.ts) and is applied repaired, its repaired
+   * diff kept as evidence. Off by default: a config's patches apply as written.
+   */
+  repair: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 
 const suiteName = Type.String({ pattern: '^[A-Za-z0-9._-]+$' });
@@ -39,7 +45,7 @@ const suiteArgs = Type.Array(Type.String(), { default: [] });
 /** No default here: a suite without its own runs for `timeouts.suiteMs`. */
 const suiteTimeoutMs = Type.Optional(Type.Integer({ minimum: 1000 }));
 
-const SuiteSchema = TaggedUnion('kind', [
+export const SuiteSchema = TaggedUnion('kind', [
   Type.Object({ name: suiteName, kind: Type.Literal('c-source'), source: Type.String(), args: suiteArgs, timeoutMs: suiteTimeoutMs }, { additionalProperties: false }),
   Type.Object({ name: suiteName, kind: Type.Literal('binary'), path: Type.String(), args: suiteArgs, timeoutMs: suiteTimeoutMs }, { additionalProperties: false }),
   /** The kernel's own selftests, built from the tree under test (catalog: configs/kselftests/*.yaml). */
@@ -49,7 +55,7 @@ const SuiteSchema = TaggedUnion('kind', [
 /** What a case may be expected to give. */
 export const CASE_EXPECTS = ['pass', 'fail', 'skip', 'crashed'] as const;
 /** What a whole cell may be expected to end as (e.g. the as-posted email: patch-failed). */
-export const STATE_EXPECTS = ['ok', 'patch-failed', 'build-failed', 'boot-failed', 'timeout'] as const;
+export const STATE_EXPECTS = ['ok', 'patch-failed', 'already-present', 'build-failed', 'boot-failed', 'timeout'] as const;
 export type CaseExpect = (typeof CASE_EXPECTS)[number];
 export type StateExpect = (typeof STATE_EXPECTS)[number];
 

@@ -2,6 +2,7 @@
 // the per-column view of the matrix (which variants ran, skip footnotes,
 // notable metrics) and the KTAP lines of one case. Pure: no fs, no clock.
 import type { CellResult, CellState, MatrixColumn, MatrixRow, RunSummary, Verdict } from '../results/types.ts';
+import { NOT_BUILT_STATES } from '../results/types.ts';
 import { CONSOLE_ROW } from '../compare/verdict.ts';
 
 /** A log handed to the renderers by the caller (who read it from the cell dir). */
@@ -53,6 +54,7 @@ export const STATE_PHRASE: Record<CellState | 'missing', string> = {
   ok: 'ok',
   missing: 'no result',
   'patch-failed': 'does not apply',
+  'already-present': 'already present',
   'build-failed': 'does not build',
   'boot-failed': 'did not boot',
   timeout: 'timed out',
@@ -62,6 +64,8 @@ export const STATE_PHRASE: Record<CellState | 'missing', string> = {
 
 /** States in which a cell did not get through all its suites. */
 export const CELL_PROBLEM_STATES: ReadonlySet<CellState> = new Set(['patch-failed', 'build-failed', 'boot-failed', 'timeout', 'crashed', 'infra-error']);
+/** States a reader is told about next to the problems: the variant was not built because the kernel already has it. */
+export const CELL_NOTICE_STATES: ReadonlySet<CellState> = new Set([...CELL_PROBLEM_STATES, 'already-present']);
 
 /** "850 ms", "4.3 s", "39 s", "1 min 01 s", "1 h 02 min"; `compact` drops the spaces ("1m01s") for tables. */
 export function formatDuration(ms: number, compact = false): string {
@@ -149,7 +153,7 @@ export function judgedOutcomes(run: RunSummary, col: MatrixColumn, outcomes: Rec
   return variantOrder(run, col).flatMap((v): [string, string][] => {
     const st = col.variants.find((x) => x.variant === v)?.state;
     const o = outcomes[v];
-    if (o === undefined || o === 'not-built' || o === 'n/a' || st === 'patch-failed' || st === 'build-failed') return [];
+    if (o === undefined || o === 'not-built' || o === 'n/a' || (st !== undefined && st !== 'missing' && NOT_BUILT_STATES.has(st))) return [];
     return [[v, o]];
   });
 }

@@ -56,25 +56,36 @@ export function renderJunit(run: RunSummary): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${head}\n${suites.join('\n')}\n</testsuites>\n`;
 }
 
+/** The `<cell>` test case of a cell that did not run its suites: an error (a failure for a crashed kernel), or a skip when the kernel already has the change. */
+function cellStateCase(cell: CellResult, cls: string, counts: Counts): string | null {
+  const open = `    <testcase${attrs([['classname', cls], ['name', '<cell>'], ['time', seconds(cell.durationMs)]])}>`;
+  if (cell.state === 'already-present') {
+    counts.tests++;
+    counts.skipped++;
+    return `${open}\n      <skipped${attrs([['message', message(`already present: ${cell.error?.message ?? ''}`)]])}/>\n    </testcase>`;
+  }
+  if (!CELL_PROBLEM_STATES.has(cell.state)) return null;
+  // A kernel that panicked under test failed; everything else kept the cell from running.
+  const tag = cell.state === 'crashed' ? 'failure' : 'error';
+  counts.tests++;
+  if (tag === 'failure') counts.failures++; else counts.errors++;
+  const e = cell.error;
+  const msg = e ? `${cell.state}: ${e.code}: ${e.message}` : cell.state;
+  const body = [
+    e ? `${e.kind === 'user' ? 'error' : 'infrastructure error'} [${e.code}]${e.stage ? ` in ${e.stage}` : ''}: ${e.message}` : `cell state ${cell.state}`,
+    e?.hint ? `fix: ${e.hint}` : '',
+    e?.logTail ? `--- last lines of the log ---\n${e.logTail}` : '',
+  ].filter(Boolean).join('\n');
+  return `${open}\n      <${tag}${attrs([['message', message(msg)], ['type', cell.state]])}>${xmlText(body)}</${tag}>\n    </testcase>`;
+}
+
 function cellSuite(run: RunSummary, cell: CellResult, total: Counts): string {
   const counts: Counts = { tests: 0, failures: 0, errors: 0, skipped: 0 };
   const cases: string[] = [];
   const cls = className(cell);
 
-  if (CELL_PROBLEM_STATES.has(cell.state)) {
-    // A kernel that panicked under test failed; everything else kept the cell from running.
-    const tag = cell.state === 'crashed' ? 'failure' : 'error';
-    counts.tests++;
-    if (tag === 'failure') counts.failures++; else counts.errors++;
-    const e = cell.error;
-    const msg = e ? `${cell.state}: ${e.code}: ${e.message}` : cell.state;
-    const body = [
-      e ? `${e.kind === 'user' ? 'error' : 'infrastructure error'} [${e.code}]${e.stage ? ` in ${e.stage}` : ''}: ${e.message}` : `cell state ${cell.state}`,
-      e?.hint ? `fix: ${e.hint}` : '',
-      e?.logTail ? `--- last lines of the log ---\n${e.logTail}` : '',
-    ].filter(Boolean).join('\n');
-    cases.push(`    <testcase${attrs([['classname', cls], ['name', '<cell>'], ['time', seconds(cell.durationMs)]])}>\n      <${tag}${attrs([['message', message(msg)], ['type', cell.state]])}>${xmlText(body)}</${tag}>\n    </testcase>`);
-  }
+  const stateCase = cellStateCase(cell, cls, counts);
+  if (stateCase) cases.push(stateCase);
 
   for (const suite of cell.suites) {
     for (const c of suite.cases) {

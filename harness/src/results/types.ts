@@ -9,6 +9,7 @@ export const RESULTS_SCHEMA = 2;
 export type CellState =
   | 'ok'              // booted, every suite ran to completion (test failures are still 'ok' here)
   | 'patch-failed'    // the variant's patches do not apply
+  | 'already-present' // every patch of the variant is already in this kernel: nothing to build, base's results are the answer
   | 'build-failed'    // config or compile failed
   | 'boot-failed'     // the kernel panicked or hung before its sshd answered: a result about the kernel
   | 'timeout'         // a suite exceeded its timeout (the kernel hung it): a result about the kernel
@@ -18,7 +19,28 @@ export type CellState =
 /** Cell states that are answers about the kernel under test (its own failure), not accidents of the infrastructure. */
 export const KERNEL_FAILURE_STATES: ReadonlySet<CellState> = new Set(['boot-failed', 'timeout', 'crashed']);
 /** Cell states in which the variant's kernel never existed: no per-case outcomes. */
-export const NOT_BUILT_STATES: ReadonlySet<CellState> = new Set(['patch-failed', 'build-failed']);
+export const NOT_BUILT_STATES: ReadonlySet<CellState> = new Set(['patch-failed', 'already-present', 'build-failed']);
+
+/** What the patch stage made of a variant's series (and of each message in it). */
+export type PatchState = 'applied' | 'applied-with-offset' | 'applied-after-repair' | 'already-present' | 'does-not-apply';
+
+export interface PatchRecord {
+  /** The series' state: does-not-apply, else after-repair, else with-offset, else applied; already-present when every message is. */
+  state: PatchState;
+  messages: {
+    /** The patch file, relative to the config's directory; the message's 1-based index in it. */
+    file: string;
+    index: number;
+    subject: string | null;
+    state: PatchState;
+    /** Offsets, where repaired hunks were found, where the change already is, why it does not apply. */
+    notes: string[];
+    /** The repaired diff that was applied, relative to the cell dir. */
+    repaired?: string;
+  }[];
+  /** Evidence files relative to the cell dir: patch-report.txt, the repaired diffs. */
+  evidence: string[];
+}
 
 export interface ErrorRecord {
   kind: 'user' | 'infra';
@@ -94,6 +116,8 @@ export interface CellResult {
   qemuVersion: string | null;
   state: CellState;
   error: ErrorRecord | null;
+  /** The patch stage's states and evidence, for a variant with patches (absent in older records). */
+  patch?: PatchRecord;
   stages: StageRecord[];
   build: { key: string; cached: boolean; durationMs: number; incremental: boolean; compiledObjects: number; configSha256: string } | null;
   boot: { toSshdMs: number; toSshMs: number } | null;

@@ -3,6 +3,7 @@
 // each cell's KTAP lines for the case. The page lists them as <details>; the
 // script opens the same content in a panel when a matrix cell is clicked.
 import type { CellResult, MatrixColumn, MatrixRow, Verdict } from '../../results/types.ts';
+import { NOT_BUILT_STATES } from '../../results/types.ts';
 import {
   VERDICT_LABEL, VERDICT_MEANING, caseKtapLines, caseLabel, columnIdOf, describeProblem, tailLines, variantOrder,
   type CaseKtap,
@@ -87,7 +88,7 @@ function outcomeRows(ctx: Ctx, variant: string, outcome: string, cells: CellResu
   if (cells.length === 0) return [{ variant, repeat: '', outcomeClass: outcome, shown: outcome, cell: null, note: '' }];
   return cells.map((c) => {
     const result = caseResult(c, caseId);
-    const notBuilt = c.state === 'patch-failed' || c.state === 'build-failed';
+    const notBuilt = NOT_BUILT_STATES.has(c.state);
     const shown = notBuilt ? 'not built' : result?.outcome ?? outcome;
     return {
       variant,

@@ -1,7 +1,7 @@
 // The top of the page: the banner with the overall verdict (header.eta) and
 // what a reader must see before the matrix (attention.eta, callout.eta).
 import type { RunSummary, Verdict } from '../../results/types.ts';
-import { CELL_PROBLEM_STATES, VERDICT_MEANING, VERDICT_ORDER, columnIdOf, describeProblem } from '../common.ts';
+import { CELL_NOTICE_STATES, VERDICT_MEANING, VERDICT_ORDER, columnIdOf, describeProblem } from '../common.ts';
 import { cellAnchor, type Ctx } from './context.ts';
 
 export const OVERALL_WORD: Record<RunSummary['overall']['verdict'], string> = {
@@ -76,7 +76,7 @@ export function attentionView(ctx: Ctx): { callouts: CalloutView[] } {
   if (unexpected.length > 0) {
     callouts.push({ tone: 'bad', id: 'unexpected', title: `Unexpected outcomes (${unexpected.length})`, items: texts(unexpected) });
   }
-  const problems = run.cells.filter((c) => CELL_PROBLEM_STATES.has(c.state)).map((c): ProblemItem => ({
+  const problems = run.cells.filter((c) => CELL_NOTICE_STATES.has(c.state)).map((c): ProblemItem => ({
     anchor: cellAnchor(ctx, c),
     where: `${c.variant.name} on ${columnIdOf(c)}${c.repeat > 1 ? ` (repeat ${c.repeat})` : ''}`,
     problem: describeProblem(c.state, c.error?.message),

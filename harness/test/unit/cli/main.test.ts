@@ -53,7 +53,7 @@ describe('kvmatrix --help and errors', function () {
   });
 
   it('an unknown command or subcommand is a usage error listing the available ones', async () => {
-    assertUserError(await kvmatrix(sb, ['frobnicate']), 'USAGE', 'Available: matrix, report, merge, exec, shell, doctor, provision, cache, parse, bench');
+    assertUserError(await kvmatrix(sb, ['frobnicate']), 'USAGE', 'Available: matrix, validate, report, merge, exec, shell, doctor, provision, cache, parse, bench, bisect');
     assertUserError(await kvmatrix(sb, ['cache', 'purge']), 'USAGE', 'Available: ls, gc');
     assertUserError(await kvmatrix(sb, ['help', 'frobnicate']), 'USAGE');
     assertUserError(await kvmatrix(sb, ['provision', '--for', 'banana']), 'USAGE', '--for must be one of: matrix, test');

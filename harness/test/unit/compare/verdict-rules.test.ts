@@ -32,7 +32,7 @@ function cell(s: CellSpec): CellResult {
     list.push({ id: name === '' ? prog : `${prog}/${name}`, outcome });
     byProgram.set(prog, list);
   }
-  const notBuilt = state === 'patch-failed' || state === 'build-failed';
+  const notBuilt = state === 'patch-failed' || state === 'build-failed' || state === 'already-present';
   return {
     schema: 2, id: `${kernel}/${arch}/${s.variant}${(s.repeat ?? 1) > 1 ? `#${s.repeat}` : ''}`,
     kernel: { id: kernel, identity: null, version: kernel === '6.12' ? '6.12.117' : '6.1.192', release: null }, arch,
@@ -260,6 +260,24 @@ const RULES: Rule[] = [
     planned: [FIXED.base, FIXED.patched, { arch: 'arm64', variant: 'base', cases: { bug: 'skip' } }, { arch: 'arm64', variant: 'patched', state: 'build-failed' }],
     verdicts: { 'p/bug': 'fixed' },
     exit: 1, says: ['patched on 6.1/arm64: build-failed'],
+  },
+  {
+    rule: 'a variant already present in a kernel is not built: base answers for that column, nothing is fixed by accident, it does not block',
+    planned: [FIXED.base, FIXED.patched, { kernel: '6.12', variant: 'base', cases: { bug: 'pass' } }, { kernel: '6.12', variant: 'patched', state: 'already-present', code: 'PATCH_ALREADY_PRESENT' }],
+    verdicts: { 'p/bug': 'fixed', '6.12/x86_64|p/bug': 'pass' },
+    exit: 0, says: ['VALIDATED: 1 case(s) fixed'],
+  },
+  {
+    rule: 'already present, and the case fails on that base: the failure is base\'s own (fail), and it blocks',
+    planned: [FIXED.base, FIXED.patched, { kernel: '6.12', variant: 'base', cases: { bug: 'fail' } }, { kernel: '6.12', variant: 'patched', state: 'already-present', code: 'PATCH_ALREADY_PRESENT' }],
+    verdicts: { 'p/bug': 'fixed', '6.12/x86_64|p/bug': 'fail' },
+    exit: 1, says: ['1 fail: p/bug on 6.12/x86_64'],
+  },
+  {
+    rule: 'already present in every kernel: nothing to test, exit 1, and the line says why',
+    planned: [{ variant: 'base', cases: { bug: 'pass' } }, { variant: 'patched', state: 'already-present', code: 'PATCH_ALREADY_PRESENT' }],
+    verdicts: { 'p/bug': 'pass' },
+    exit: 1, says: ['nothing to test: the change is already in 6.1/x86_64'],
   },
   {
     rule: 'still-failing blocks unless the expectations say both fail',

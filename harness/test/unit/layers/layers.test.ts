@@ -14,11 +14,12 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['parse', 'results', 'exec', 'stage.ts'],
   ['arch', 'ssh', 'apt'],
   ['source', 'patch', 'kbuild', 'guest', 'boot', 'kselftest', 'provision'],
+  ['mail'],
   ['plan'],
   ['pipeline'],
   ['compare'],
   ['report'],
-  ['matrix'],
+  ['matrix', 'validate', 'bisect'],
   ['cli', 'progress-tty.ts'],
 ];
 

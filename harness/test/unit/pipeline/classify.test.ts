@@ -5,6 +5,8 @@ import type { StageName } from '../../../src/errors.ts';
 describe('stateForFailure: whose fault a failure is', () => {
   const table: [StageName, 'user' | 'infra', string, string][] = [
     ['patch', 'user', 'PATCH_DOES_NOT_APPLY', 'patch-failed'],
+    // The kernel already has the change: not built, not a failure.
+    ['patch', 'user', 'PATCH_ALREADY_PRESENT', 'already-present'],
     ['build', 'user', 'KERNEL_BUILD_FAILED', 'build-failed'],
     ['config', 'user', 'KCONFIG_MISSING_OPTIONS', 'build-failed'],
     ['build', 'infra', 'BUILD_TIMEOUT', 'infra-error'],
@@ -26,6 +28,6 @@ describe('stateForFailure: whose fault a failure is', () => {
   }
   it('retries only infrastructure failures', () => {
     assert.equal(worthRetry('infra-error'), true);
-    for (const s of ['boot-failed', 'crashed', 'timeout', 'patch-failed', 'build-failed'] as const) assert.equal(worthRetry(s), false);
+    for (const s of ['boot-failed', 'crashed', 'timeout', 'patch-failed', 'already-present', 'build-failed'] as const) assert.equal(worthRetry(s), false);
   });
 });

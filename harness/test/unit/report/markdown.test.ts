@@ -22,42 +22,67 @@ describe('report/markdown', () => {
     assert.match(lines[unexpected + 2] ?? '', /^- thp_private_unprotect_softdirty on 6\.1\/x86_64 base: expected fail, got pass/);
   });
 
-  it('has one table row per case with compact verdicts per kernel/arch column', () => {
-    const header = lines.find((l) => l.startsWith('| case'));
-    assert.ok(header);
-    assert.deepEqual(header.split('|').slice(2, -1).map((s) => s.trim()), ['6.1/x86_64', '6.1/arm64', '6.12/x86_64', '6.12/arm64']);
-    const row = (name: string) => lines.find((l) => l.startsWith(`| ${name} `))?.split('|').slice(2, -1).map((s) => s.trim());
+  it('has one verdict-first row per listed case, a column per kernel/arch, the case name last', () => {
+    const header = lines.findIndex((l) => l.startsWith('6.1/x86_64 '));
+    assert.ok(header > 0);
+    assert.equal(lines[header - 1], '```text', 'the table is a fenced block: it reads the same rendered or not');
+    assert.deepEqual(lines[header]?.split(/\s+/), ['6.1/x86_64', '6.1/arm64', '6.12/x86_64', '6.12/arm64', 'case']);
+    const row = (name: string) => lines.find((l) => l.endsWith(` ${name}`))?.split(/\s+/).slice(0, -1);
     // 6.12/arm64's base hung before init started sshd: the kernel's own failure, so CRASHED, not INFRA.
     assert.deepEqual(row('shmem_memfd_unregister_softdirty'), ['FIXED', 'skip¹', 'pass', 'CRASHED']);
     assert.deepEqual(row('uffd_wp_fault_delivered_anon'), ['pass', 'skip³', 'pass', 'CRASHED']);
     assert.deepEqual(row('thp_private_unprotect_softdirty'), ['pass!', 'skip¹', 'pass', 'CRASHED']);
     // The patched kernel's new WARN (base has none) regresses its column.
     assert.deepEqual(row('console/findings'), ['REGRESSED', 'pass', 'pass', 'FAIL']);
-    assert.equal(lines.filter((l) => /^\| (softdirty|shmem|anon|thp|uffd|exit|console)/.test(l)).length, run.matrix.rows.length);
+  });
+
+  it('leads with what changed or surprised: the unmet expectation, then the regression, then the fixes', () => {
+    const header = lines.findIndex((l) => l.startsWith('6.1/x86_64 '));
+    const names = lines.slice(header + 1, header + 7).map((l) => l.split(/\s+/).pop());
+    assert.deepEqual(names, ['thp_private_unprotect_softdirty', 'console/findings', 'shmem_memfd_unregister_softdirty',
+      'shmem_memfd_unprotect_softdirty', 'shmem_anon_unregister_softdirty', 'shmem_anon_unprotect_softdirty']);
+  });
+
+  it('folds rows that pass everywhere (or pass and skip) into a count', () => {
+    const passing: RunSummary = JSON.parse(JSON.stringify(run)) as RunSummary;
+    // Without the column whose base hung, most rows pass or skip only.
+    passing.matrix.columns = passing.matrix.columns.filter((c) => c.id !== '6.12/arm64');
+    for (const row of passing.matrix.rows) delete row.cells['6.12/arm64'];
+    const out = renderMarkdown(passing);
+    assert.match(out.replace(/\n/g, ' '), /1 case passes everywhere; 7 more cases pass where they run and skip elsewhere \(not listed\)\./);
+    assert.doesNotMatch(out, / softdirty_sanity_write_sets_bit$/m, 'a folded row is not listed');
+    assert.match(out, / shmem_memfd_unregister_softdirty$/m, 'a fixed row is');
   });
 
   it('gives each skip reason once, as a footnote naming its column', () => {
     const reason = 'soft-dirty not supported: pagemap bit 55 never set after write';
-    assert.equal(md.split(reason).length - 1, 1);
+    assert.equal(md.replace(/\n {2}/g, ' ').split(reason).length - 1, 1);
     assert.match(md, /^¹ skip on 6\.1\/arm64 \(9 cases\): soft-dirty not supported/m);
     assert.match(md, /^³ skip on 6\.1\/arm64 \(2 cases\): UFFDIO_REGISTER MODE_WP: EINVAL/m);
   });
 
   it('says plainly which variant did not apply or boot, per column', () => {
-    assert.match(md, /^- v1-as-posted on 6\.1\/x86_64: does not apply: mm\/userfaultfd\.c: corrupt patch at line 67/m);
-    assert.match(md, /^- base on 6\.12\/arm64: did not boot: guest did not answer SSH within 120 s/m);
+    const flat = md.replace(/\n {2}/g, ' ');
+    assert.match(flat, /^- v1-as-posted on 6\.1\/x86_64: does not apply: mm\/userfaultfd\.c: corrupt patch at line 67/m);
+    assert.match(flat, /^- base on 6\.12\/arm64: did not boot: guest did not answer SSH within 120 s/m);
+  });
+
+  it('says once per cell that the cases a dead kernel never reached never ran', () => {
+    assert.match(md.replace(/\n {2}/g, ' '), /^- 13 cases on 6\.12\/arm64 base never ran: boot-failed: guest did not answer SSH/m);
+    assert.doesNotMatch(md, /softdirty_sanity_write_sets_bit on 6\.12\/arm64 base: crashed/);
   });
 
   it('lists the metrics that differ between variants, console findings and the cell table', () => {
-    assert.match(md, /^- anon_private_faults_after_unprotect on 6\.1\/x86_64: faults_after_unprotect: base 64, patched 0$/m);
+    const flat = md.replace(/\n {2}/g, ' ');
+    assert.match(flat, /^- anon_private_faults_after_unprotect on 6\.1\/x86_64: faults_after_unprotect: base 64, patched 0$/m);
     assert.doesNotMatch(md, /pages: base 64/, 'equal metrics are not notable');
-    assert.match(md, /^- 6\.1\/x86_64\/patched: warning at console\.log:14: WARNING: CPU: 1 PID: 268 at mm\/mprotect\.c:62/m);
-    assert.match(md, /^\| 6\.1\/x86_64\/patched +\| ok +\| kvm +\| incremental 52s \(3 obj\) +\| 4\.4s +\|/m);
-    assert.match(md, /^\| 6\.1\/x86_64\/base +\| ok +\| kvm +\| cached +\|/m);
+    assert.match(flat, /^- 6\.1\/x86_64\/patched: warning at console\.log:14: WARNING: CPU: 1 PID: 268 at mm\/mprotect\.c:62/m);
+    assert.match(md, /^ok +kvm +\+3 obj 52s +4\.4s +1m01s +6\.1\/x86_64\/patched$/m);
+    assert.match(md, /^ok +kvm +cached +4\.3s +9\.4s +6\.1\/x86_64\/base$/m);
   });
 
-  it('keeps every line but the verdict within 100 columns', () => {
-    const long = lines.slice(1).filter((l) => [...l].length > 100);
+  it('keeps every line within 80 columns', () => {
+    const long = lines.filter((l) => [...l].length > 80);
     assert.deepEqual(long, []);
   });
 
@@ -75,8 +100,8 @@ describe('report/markdown', () => {
     assert.match(out, /the run is incomplete: \d+ planned cell\(s\) have no result/);
   });
 
-  it('wraps on word boundaries with a hanging indent', () => {
+  it('wraps on word boundaries with a hanging indent, cutting only a word wider than the line', () => {
     assert.deepEqual(wrap('- aaa bbb ccc ddd', 9, '  '), ['- aaa bbb', '  ccc ddd']);
-    assert.deepEqual(wrap('averyveryverylongword x', 5, '  '), ['averyveryverylongword', '  x']);
+    assert.deepEqual(wrap('averyveryverylongword x', 10, '  '), ['averyver', '  yverylon', '  gword x']);
   });
 });
