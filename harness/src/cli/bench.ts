@@ -4,6 +4,9 @@
 //    fresh cache dir (same machine, same run), and the ratio;
 //  - a fully cached lookup of the same build (target < 1 s);
 //  - a warm rerun of a matrix: wall time and the share outside boot+guest;
+//  - with --cold-matrix, the whole matrix from an empty cache (the first run
+//    of `npm run matrix` on a new machine, provisioning aside) and its warm
+//    rerun in that same cache: wall times, summed stage times, the verdict;
 //  - a bisection of the synthetic history (bisect/synthetic-history.ts) under
 //    the configured accel, every step built (--rebuild) in a warm bisect work
 //    tree: steps, mean seconds per step, the whole bisection.
@@ -34,8 +37,8 @@ const benchSpec = defineCommand({
   name: 'bench',
   summary: 'measure build and run costs into results/bench/',
   description: 'Measure, on this machine: a cold base build, the incremental patched build after it and a cached lookup (each arch, in a '
-    + 'scratch cache that is deleted afterwards), then a warm rerun of the matrix with the harness overhead share. Numbers go to '
-    + 'results/bench/<time>.json and results/bench/latest.json.',
+    + 'scratch cache that is deleted afterwards), then a warm rerun of the matrix with the harness overhead share; with --cold-matrix '
+    + 'first the whole matrix from an empty cache and its rerun. Numbers go to results/bench/<time>.json and results/bench/latest.json.',
   options: {
     config: configOption,
     kernel: { type: 'string', value: 'ID', description: 'kernel to build (default: the first in the config that has a patched variant)' },
@@ -44,8 +47,9 @@ const benchSpec = defineCommand({
     'skip-cold': { type: 'boolean', description: 'skip the cold/incremental/cached build measurements' },
     'skip-warm': { type: 'boolean', description: 'skip the warm matrix rerun' },
     'skip-bisect': { type: 'boolean', description: 'skip the bisection of the synthetic history' },
+    'cold-matrix': { type: 'boolean', description: 'also run the whole matrix from an empty scratch cache (sources downloaded, every kernel built; about 40 min here), then rerun it warm' },
   },
-  examples: ['npm run bench', 'kvmatrix bench --skip-cold'],
+  examples: ['npm run bench', 'kvmatrix bench --skip-cold', 'npm run bench -- --cold-matrix --skip-cold --skip-warm --skip-bisect'],
 });
 
 type Kernel = MatrixConfig['kernels'][number];
@@ -62,8 +66,10 @@ export const benchCommand = cliCommand(benchSpec, async (c, { values }) => {
   const cfg = loadMatrixConfig(configPath(values.config));
   const target = benchTarget(cfg, values);
   const { kernel, patched, arches } = target;
-  await prepareRun(c, cfg, { kernels: values['skip-warm'] ? [kernel.id] : undefined, arches: values['skip-warm'] ? arches : undefined });
+  const onlyTarget = values['skip-warm'] && !values['cold-matrix'];
+  await prepareRun(c, cfg, { kernels: onlyTarget ? [kernel.id] : undefined, arches: onlyTarget ? arches : undefined });
   const out: Record<string, unknown> = { host: { arch: machine(), cpus: cpus().length }, config: cfg.file, kernel: kernel.id, variant: patched.name, at: new Date().toISOString() };
+  if (values['cold-matrix']) out.coldMatrix = await benchColdMatrix(c, cfg);
   if (!values['skip-cold']) {
     const perArch: Record<string, unknown> = {};
     for (const archName of arches) perArch[archName] = await benchBuilds(c, cfg, target, archName);
@@ -129,6 +135,38 @@ async function benchBuilds(c: CliContext, cfg: MatrixConfig, { kernel, patched }
     };
     c.ctx.report({ kind: 'info', text: `bench ${archName}: cold ${(coldMs / 1000).toFixed(0)} s, patched ${(incrementalMs / 1000).toFixed(1)} s (${((incrementalMs / coldMs) * 100).toFixed(1)}%), cached ${cachedMs} ms` });
     return measured;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Milliseconds per stage, summed over the cells (cells run in parallel, so the sum exceeds the wall time). */
+function stageTotals(cells: readonly { stages: readonly { stage: string; durationMs: number }[] }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const cell of cells) for (const st of cell.stages) out[st.stage] = (out[st.stage] ?? 0) + st.durationMs;
+  return out;
+}
+
+/**
+ * The whole matrix from an empty cache, as a new machine's first `npm run
+ * matrix` (after provisioning): every source fetched, every kernel, image and
+ * selftest built. Then the same matrix again in that cache (warm). The scratch
+ * cache is deleted afterwards.
+ */
+async function benchColdMatrix(c: CliContext, cfg: MatrixConfig): Promise<Record<string, unknown>> {
+  const scratch = await mkdtemp(join(tmpdir(), 'kvmatrix-bench-cold-'));
+  const ctx: Ctx = { ...c.ctx, cacheDir: scratch };
+  try {
+    let t = Date.now();
+    const cold = await runMatrix(ctx, { config: cfg, filter: {}, force: true, outDir: join(resultsRoot(), 'bench', 'cold') });
+    const coldMs = Date.now() - t;
+    t = Date.now();
+    const warm = await runMatrix(ctx, { config: cfg, filter: {}, force: true, outDir: join(resultsRoot(), 'bench', 'cold-then-warm') });
+    const warmMs = Date.now() - t;
+    return {
+      cells: planCells(cfg).length, wallMs: coldMs, verdict: cold.summary.overall.line, stageMsSummed: stageTotals(cold.summary.cells),
+      warmRerun: { wallMs: warmMs, verdict: warm.summary.overall.line },
+    };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -50,4 +50,13 @@ describe('provisioning', () => {
       assert.ok(rv.includes(want), `${want} in ${rv.join(', ')}`);
     }
   });
+
+  it('gives an arch that is only built for (the tests cross-build every profile) its cross compiler and no QEMU', () => {
+    const names = hostRequirements([getArch('x86_64')], [], { forTests: true, buildOnly: allArches() }).map((r) => `${r.name}=${r.package}`);
+    for (const want of ['qemu-system-x86_64=qemu-system-x86', 'riscv64-linux-gnu-gcc=gcc-riscv64-linux-gnu', 'libc6-dev-riscv64-cross=libc6-dev-riscv64-cross', 'aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu']) {
+      assert.ok(names.includes(want), `${want} in ${names.join(', ')}`);
+    }
+    assert.ok(!names.some((n) => n.startsWith('qemu-system-riscv64') || n.startsWith('qemu-system-aarch64')), names.join(', '));
+    assert.equal(names.filter((n) => n.startsWith('qemu-system-x86_64')).length, 1);
+  });
 });
