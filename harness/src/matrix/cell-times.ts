@@ -17,13 +17,19 @@ export function cellTimeKey(configName: string, cellId: string): string {
 }
 
 /**
- * Cells never timed first, in plan order (they may have a cold build ahead
- * of them, and base before patched keeps the patched build incremental);
- * then the others, longest first. Stable. Pure.
+ * Cells never timed first (they may have a cold build ahead of them): every
+ * base cell, then the variants, each in plan order. A variant shares its
+ * base's work tree, so taken right after its base it would hold a slot
+ * waiting for the tree while the other kernels' builds could run; after all
+ * the bases, its build is the incremental one on top of base. Then the timed
+ * cells (cached, most likely), longest first. Stable. Pure.
  */
-export function longestFirst<T extends { id: string }>(cells: readonly T[], times: CellTimes, key: (id: string) => string): T[] {
+export function longestFirst<T extends { id: string; variant: { name: string } }>(cells: readonly T[], times: CellTimes, key: (id: string) => string): T[] {
   const cost = (c: T) => times[key(c.id)] ?? Number.POSITIVE_INFINITY;
+  const tier = (c: T) => (times[key(c.id)] !== undefined ? 2 : c.variant.name === 'base' ? 0 : 1);
   return cells.map((c, i) => ({ c, i })).sort((a, b) => {
+    const t = tier(a.c) - tier(b.c);
+    if (t !== 0) return t;
     const d = cost(b.c) - cost(a.c);
     return Number.isNaN(d) || d === 0 ? a.i - b.i : d;
   }).map((x) => x.c);

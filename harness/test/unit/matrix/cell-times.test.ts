@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { cellTimeKey, cellTimesPath, longestFirst, readCellTimes, recordCellTime } from '../../../src/matrix/cell-times.ts';
 
-const cells = ['5.10/x86_64/base', '6.1/x86_64/base', '6.1/x86_64/patched', '6.12/x86_64/base', '7.2/x86_64/base', '7.2/arm64/base'].map((id) => ({ id }));
+const cells = ['5.10/x86_64/base', '6.1/x86_64/base', '6.1/x86_64/patched', '6.12/x86_64/base', '7.2/x86_64/base', '7.2/arm64/base'].map((id) => ({ id, variant: { name: id.split('/')[2] ?? '' } }));
 const key = (id: string) => cellTimeKey('m', id);
 
 describe('matrix/cell-times: the longest cells start first', () => {
-  it('keeps plan order when nothing was timed (a cold run: base before patched)', () => {
-    assert.deepEqual(longestFirst(cells, {}, key).map((c) => c.id), cells.map((c) => c.id));
+  it('runs every base first when nothing was timed (a cold run: no slot waits on a work tree), then the variants', () => {
+    assert.deepEqual(longestFirst(cells, {}, key).map((c) => c.id),
+      ['5.10/x86_64/base', '6.1/x86_64/base', '6.12/x86_64/base', '7.2/x86_64/base', '7.2/arm64/base', '6.1/x86_64/patched']);
   });
 
   it('orders timed cells longest first, untimed ones ahead of them in plan order, ties stable', () => {
