@@ -30,7 +30,7 @@ import { standardSyntheticHistory, STANDARD_LAYOUT, type SyntheticHistory } from
 import { bisectCommits } from '../bisect/commits.ts';
 import { bisectDirFor } from '../bisect/repo.ts';
 import { expectedSteps } from '../bisect/git-output.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { stepConfig, suiteForCase } from './bisect.ts';
 
 const benchSpec = defineCommand({
@@ -114,7 +114,7 @@ function benchTarget(cfg: MatrixConfig, values: { kernel?: string; variant?: str
  */
 async function benchBuilds(c: CliContext, cfg: MatrixConfig, { kernel, patched }: BenchTarget, archName: string): Promise<Record<string, unknown>> {
   const arch = getArch(archName);
-  const scratch = await mkdtemp(join(tmpdir(), 'kvmatrix-bench-'));
+  const scratch = await scratchCache('kvmatrix-bench-');
   const ctx: Ctx = { ...c.ctx, cacheDir: scratch, cell: `bench/${archName}` };
   try {
     const source = await fetchSource(ctx, kernel.source, join(scratch, 'source.log'));
@@ -140,6 +140,17 @@ async function benchBuilds(c: CliContext, cfg: MatrixConfig, { kernel, patched }
   }
 }
 
+/**
+ * A scratch cache directory that is gone when the process ends, also on
+ * Ctrl-C (the signal handler exits without running `finally` blocks, and a
+ * cold matrix leaves gigabytes behind).
+ */
+async function scratchCache(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** Milliseconds per stage, summed over the cells (cells run in parallel, so the sum exceeds the wall time). */
 function stageTotals(cells: readonly { stages: readonly { stage: string; durationMs: number }[] }[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -154,7 +165,7 @@ function stageTotals(cells: readonly { stages: readonly { stage: string; duratio
  * cache is deleted afterwards.
  */
 async function benchColdMatrix(c: CliContext, cfg: MatrixConfig): Promise<Record<string, unknown>> {
-  const scratch = await mkdtemp(join(tmpdir(), 'kvmatrix-bench-cold-'));
+  const scratch = await scratchCache('kvmatrix-bench-cold-');
   const ctx: Ctx = { ...c.ctx, cacheDir: scratch };
   try {
     let t = Date.now();
