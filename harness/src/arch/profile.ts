@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { configsDir } from '../util/paths.ts';
 import { loadYaml, StringEnum, validateData } from '../util/yaml-schema.ts';
 import { UserError } from '../errors.ts';
+import { VERSION_RANGE_PATTERN } from '../util/version-range.ts';
 
 const ACCELS = ['kvm', 'tcg'] as const;
 export type Accel = (typeof ACCELS)[number];
@@ -17,6 +18,19 @@ const QemuAccelProfileSchema = Type.Object({
 }, { additionalProperties: false });
 
 export type QemuAccelProfile = Static<typeof QemuAccelProfileSchema>;
+
+/**
+ * A kconfig fragment of configs/kconfig/: for every kernel, or only for the
+ * kernel versions in `versions` (">=5.19", ">=5.19 <7.0"), for options that
+ * appeared, moved or went away: inside the range each of its options is
+ * required, outside it the fragment is not merged at all.
+ */
+const FragmentRefSchema = Type.Union([
+  Type.String({ minLength: 1 }),
+  Type.Object({ name: Type.String({ minLength: 1 }), versions: Type.String({ pattern: VERSION_RANGE_PATTERN }) }, { additionalProperties: false }),
+]);
+
+export type FragmentRef = Static<typeof FragmentRefSchema>;
 
 const ArchProfileSchema = Type.Object({
   name: Type.String({ pattern: '^[a-z0-9_]+$' }),
@@ -31,8 +45,8 @@ const ArchProfileSchema = Type.Object({
   kernel: Type.Object({
     makeTarget: Type.String(),
     image: Type.String(),
-    fragments: Type.Array(Type.String(), { minItems: 1 }),
-    optionalFragments: Type.Array(Type.String(), { default: [] }),
+    fragments: Type.Array(FragmentRefSchema, { minItems: 1 }),
+    optionalFragments: Type.Array(FragmentRefSchema, { default: [] }),
   }, { additionalProperties: false }),
   qemu: Type.Object({
     binary: Type.String(),

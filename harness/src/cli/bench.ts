@@ -4,6 +4,9 @@
 //    fresh cache dir (same machine, same run), and the ratio;
 //  - a fully cached lookup of the same build (target < 1 s);
 //  - a warm rerun of a matrix: wall time and the share outside boot+guest;
+//  - with --cold-matrix, the whole matrix from an empty cache (the first run
+//    of `npm run matrix` on a new machine, provisioning aside) and its warm
+//    rerun in that same cache: wall times, summed stage times, the verdict;
 //  - a bisection of the synthetic history (bisect/synthetic-history.ts) under
 //    the configured accel, every step built (--rebuild) in a warm bisect work
 //    tree: steps, mean seconds per step, the whole bisection.
@@ -13,7 +16,7 @@ import { join } from 'node:path';
 import { cpus, machine, tmpdir } from 'node:os';
 import { UserError, EXIT } from '../errors.ts';
 import { canonicalArchName, getArch } from '../arch/profile.ts';
-import { loadMatrixConfig, planCells, type MatrixConfig } from '../plan/config.ts';
+import { kernelArches, loadMatrixConfig, planCells, type MatrixConfig } from '../plan/config.ts';
 import { runMatrix } from '../matrix/run.ts';
 import { fetchSource } from '../source/fetch.ts';
 import { patchStage } from '../pipeline/prepare.ts';
@@ -27,25 +30,26 @@ import { standardSyntheticHistory, STANDARD_LAYOUT, type SyntheticHistory } from
 import { bisectCommits } from '../bisect/commits.ts';
 import { bisectDirFor } from '../bisect/repo.ts';
 import { expectedSteps } from '../bisect/git-output.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { stepConfig, suiteForCase } from './bisect.ts';
 
 const benchSpec = defineCommand({
   name: 'bench',
   summary: 'measure build and run costs into results/bench/',
   description: 'Measure, on this machine: a cold base build, the incremental patched build after it and a cached lookup (each arch, in a '
-    + 'scratch cache that is deleted afterwards), then a warm rerun of the matrix with the harness overhead share. Numbers go to '
-    + 'results/bench/<time>.json and results/bench/latest.json.',
+    + 'scratch cache that is deleted afterwards), then a warm rerun of the matrix with the harness overhead share; with --cold-matrix '
+    + 'first the whole matrix from an empty cache and its rerun. Numbers go to results/bench/<time>.json and results/bench/latest.json.',
   options: {
     config: configOption,
-    kernel: { type: 'string', value: 'ID', description: 'kernel to build (default: the first in the config)' },
-    arch: { type: 'string', value: 'ARCH', multiple: true, description: 'arch to measure (default: every arch of the config)' },
+    kernel: { type: 'string', value: 'ID', description: 'kernel to build (default: the first in the config that has a patched variant)' },
+    arch: { type: 'string', value: 'ARCH', multiple: true, description: 'arch to measure (default: every arch that kernel runs on)' },
     variant: { type: 'string', value: 'NAME', description: 'patched variant for the incremental build (default: the first non-base variant of that kernel)' },
     'skip-cold': { type: 'boolean', description: 'skip the cold/incremental/cached build measurements' },
     'skip-warm': { type: 'boolean', description: 'skip the warm matrix rerun' },
     'skip-bisect': { type: 'boolean', description: 'skip the bisection of the synthetic history' },
+    'cold-matrix': { type: 'boolean', description: 'also run the whole matrix from an empty scratch cache (sources downloaded, every kernel built; about 40 min here), then rerun it warm' },
   },
-  examples: ['npm run bench', 'kvmatrix bench --skip-cold'],
+  examples: ['npm run bench', 'kvmatrix bench --skip-cold', 'npm run bench -- --cold-matrix --skip-cold --skip-warm --skip-bisect'],
 });
 
 type Kernel = MatrixConfig['kernels'][number];
@@ -62,8 +66,10 @@ export const benchCommand = cliCommand(benchSpec, async (c, { values }) => {
   const cfg = loadMatrixConfig(configPath(values.config));
   const target = benchTarget(cfg, values);
   const { kernel, patched, arches } = target;
-  await prepareRun(c, cfg, { kernels: values['skip-warm'] ? [kernel.id] : undefined, arches: values['skip-warm'] ? arches : undefined });
+  const onlyTarget = values['skip-warm'] && !values['cold-matrix'];
+  await prepareRun(c, cfg, { kernels: onlyTarget ? [kernel.id] : undefined, arches: onlyTarget ? arches : undefined });
   const out: Record<string, unknown> = { host: { arch: machine(), cpus: cpus().length }, config: cfg.file, kernel: kernel.id, variant: patched.name, at: new Date().toISOString() };
+  if (values['cold-matrix']) out.coldMatrix = await benchColdMatrix(c, cfg);
   if (!values['skip-cold']) {
     const perArch: Record<string, unknown> = {};
     for (const archName of arches) perArch[archName] = await benchBuilds(c, cfg, target, archName);
@@ -83,19 +89,22 @@ export const benchCommand = cliCommand(benchSpec, async (c, { values }) => {
 
 function benchTarget(cfg: MatrixConfig, values: { kernel?: string; variant?: string; arch?: string[] }): BenchTarget {
   const kernelIds = cfg.kernels.map((k) => k.id);
-  const kernelId = values.kernel ?? kernelIds[0];
+  const patchedVariants = (id: string) => cfg.variants.filter((v) => v.name !== 'base' && (!v.kernels || v.kernels.includes(id)));
+  // The cold/incremental pair needs a patched variant: by default the first kernel that has one.
+  const kernelId = values.kernel ?? kernelIds.find((id) => patchedVariants(id).length > 0) ?? kernelIds[0];
   const kernel = cfg.kernels.find((k) => k.id === kernelId);
   if (!kernel) throw new UserError('UNKNOWN_KERNEL', `Unknown kernel "${values.kernel}" in ${cfg.file}. Available: ${kernelIds.join(', ')}`, { hint: 'pass one of those with --kernel' });
-  const candidates = cfg.variants.filter((v) => v.name !== 'base' && (!v.kernels || v.kernels.includes(kernel.id))).map((v) => v.name);
+  const candidates = patchedVariants(kernel.id).map((v) => v.name);
   const patchedName = values.variant ?? candidates[0];
   if (!patchedName || !candidates.includes(patchedName)) {
     throw new UserError('UNKNOWN_VARIANT', patchedName === undefined
       ? `bench needs a patched (non-base) variant for kernel ${kernel.id} in ${cfg.file}`
       : `"${patchedName}" is not a patched variant of kernel ${kernel.id} in ${cfg.file}. Available: ${candidates.join(', ') || 'none'}`, { hint: 'pass one with --variant, or pick another --kernel' });
   }
-  const arches = (values.arch ?? cfg.arches).map((a) => canonicalArchName(a));
-  const unknownArch = arches.find((a) => !cfg.arches.includes(a));
-  if (unknownArch) throw new UserError('UNKNOWN_ARCH', `Unknown arch "${unknownArch}" in ${cfg.file}. Available: ${cfg.arches.join(', ')}`, { hint: 'pass one of those with --arch' });
+  const valid = kernelArches(cfg, kernel);
+  const arches = (values.arch ?? valid).map((a) => canonicalArchName(a));
+  const unknownArch = arches.find((a) => !valid.includes(a));
+  if (unknownArch) throw new UserError('UNKNOWN_ARCH', `Unknown arch "${unknownArch}" for kernel ${kernel.id} in ${cfg.file}. Available: ${valid.join(', ')}`, { hint: 'pass one of those with --arch' });
   return { kernel, patched: cfg.variants.find((v) => v.name === patchedName)!, arches };
 }
 
@@ -105,7 +114,7 @@ function benchTarget(cfg: MatrixConfig, values: { kernel?: string; variant?: str
  */
 async function benchBuilds(c: CliContext, cfg: MatrixConfig, { kernel, patched }: BenchTarget, archName: string): Promise<Record<string, unknown>> {
   const arch = getArch(archName);
-  const scratch = await mkdtemp(join(tmpdir(), 'kvmatrix-bench-'));
+  const scratch = await scratchCache('kvmatrix-bench-');
   const ctx: Ctx = { ...c.ctx, cacheDir: scratch, cell: `bench/${archName}` };
   try {
     const source = await fetchSource(ctx, kernel.source, join(scratch, 'source.log'));
@@ -126,6 +135,49 @@ async function benchBuilds(c: CliContext, cfg: MatrixConfig, { kernel, patched }
     };
     c.ctx.report({ kind: 'info', text: `bench ${archName}: cold ${(coldMs / 1000).toFixed(0)} s, patched ${(incrementalMs / 1000).toFixed(1)} s (${((incrementalMs / coldMs) * 100).toFixed(1)}%), cached ${cachedMs} ms` });
     return measured;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A scratch cache directory that is gone when the process ends, also on
+ * Ctrl-C (the signal handler exits without running `finally` blocks, and a
+ * cold matrix leaves gigabytes behind).
+ */
+async function scratchCache(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Milliseconds per stage, summed over the cells (cells run in parallel, so the sum exceeds the wall time). */
+function stageTotals(cells: readonly { stages: readonly { stage: string; durationMs: number }[] }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const cell of cells) for (const st of cell.stages) out[st.stage] = (out[st.stage] ?? 0) + st.durationMs;
+  return out;
+}
+
+/**
+ * The whole matrix from an empty cache, as a new machine's first `npm run
+ * matrix` (after provisioning): every source fetched, every kernel, image and
+ * selftest built. Then the same matrix again in that cache (warm). The scratch
+ * cache is deleted afterwards.
+ */
+async function benchColdMatrix(c: CliContext, cfg: MatrixConfig): Promise<Record<string, unknown>> {
+  const scratch = await scratchCache('kvmatrix-bench-cold-');
+  const ctx: Ctx = { ...c.ctx, cacheDir: scratch };
+  try {
+    let t = Date.now();
+    const cold = await runMatrix(ctx, { config: cfg, filter: {}, force: true, outDir: join(resultsRoot(), 'bench', 'cold') });
+    const coldMs = Date.now() - t;
+    t = Date.now();
+    const warm = await runMatrix(ctx, { config: cfg, filter: {}, force: true, outDir: join(resultsRoot(), 'bench', 'cold-then-warm') });
+    const warmMs = Date.now() - t;
+    return {
+      cells: planCells(cfg).length, wallMs: coldMs, verdict: cold.summary.overall.line, stageMsSummed: stageTotals(cold.summary.cells),
+      warmRerun: { wallMs: warmMs, verdict: warm.summary.overall.line },
+    };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { canonicalArchName } from '../arch/profile.ts';
 import type { AccelPolicy } from '../arch/host.ts';
-import { loadMatrixConfig, type KernelEntry, type MatrixConfig, type SuiteEntry, type VariantEntry } from '../plan/config.ts';
+import { kernelArches, loadMatrixConfig, type KernelEntry, type MatrixConfig, type SuiteEntry, type VariantEntry } from '../plan/config.ts';
 import { resolveGitUrl } from '../source/git-url.ts';
 import { bisectCommits } from '../bisect/commits.ts';
 import { bisectVersions } from '../bisect/versions.ts';
@@ -129,7 +129,13 @@ async function runCommits(cli: CliContext, c: Common, values: BisectValues): Pro
 }
 
 async function runVersions(cli: CliContext, c: Common, values: BisectValues): Promise<{ runDir: string; code: number }> {
-  const kernels = (values.kernel ?? c.cfg.kernels.map((k) => k.id)).map((id) => pick('kernel', id, c.cfg.kernels, (k) => k.id, c.cfg, undefined));
+  // By default the kernels the config runs on this arch (kernels[].arches); one named here must run on it.
+  const onArch = c.cfg.kernels.filter((k) => kernelArches(c.cfg, k).includes(c.arch));
+  const kernels = (values.kernel ?? onArch.map((k) => k.id)).map((id) => pick('kernel', id, c.cfg.kernels, (k) => k.id, c.cfg, undefined));
+  const off = kernels.filter((k) => !onArch.includes(k));
+  if (off.length > 0) {
+    throw new UserError('USAGE', `kernel ${off.map((k) => `"${k.id}"`).join(', ')} of ${c.cfg.file} does not run on ${c.arch} (kernels[].arches)`, { hint: `name kernels that do: ${onArch.map((k) => k.id).join(', ')}` });
+  }
   if (kernels.length < 2) throw new UserError('USAGE', '--versions needs at least two kernels', { hint: 'add kernels to the config, or name more with --kernel' });
   const cfg = narrowed(c, kernels);
   await prepareRun(cli, cfg, { kernels: kernels.map((k) => k.id), arches: [c.arch] });

@@ -49,7 +49,9 @@ export interface RunScope extends PlanScope {
 export async function provisionFor(c: CliContext, cfg: MatrixConfig, scope: RunScope = {}): Promise<void> {
   const started = Date.now();
   const profiles = [...new Set(scope.arches ?? cfg.arches)].map(getArch);
-  await provision(hostRequirements(profiles, debianSourcesOf(cfg, scope.kernels), { forTests: scope.forTests }), c.ctx.report);
+  // The tests cross-build the selftests for every arch profile, booted or not.
+  const buildOnly = scope.forTests ? allArches() : [];
+  await provision(hostRequirements(profiles, debianSourcesOf(cfg, scope.kernels), { forTests: scope.forTests, buildOnly }), c.ctx.report);
   c.ctx.report({ kind: 'info', stage: 'provision', text: `host tools ok (${Date.now() - started} ms)` });
 }
 

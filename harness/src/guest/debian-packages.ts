@@ -1,39 +1,51 @@
 // Download Debian packages for any architecture without touching the host's
 // dpkg state: apt (harness/src/apt/private-apt.ts) runs with private lists,
-// cache and an empty status file, from the host's own sources.
+// cache and an empty status file, from the suites the guest image recipe
+// names (configs/debian-archive.yaml), so the guest's userland is the same
+// whatever release the host runs.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InfraError } from '../errors.ts';
 import { withPrivateApt, type PrivateAptConfig } from '../apt/private-apt.ts';
+import { getSuite, suiteSourcesList, type DebianArchive } from '../source/debian-archive.ts';
 
 export interface DownloadedDeb {
   name: string;
   file: string;
 }
 
-/** The guest's apt: the host's sources, lists for `debianArch`, state under the cache. */
-export function guestAptConfig(cacheDir: string, debianArch: string): PrivateAptConfig {
-  const where = 'the Debian mirrors in /etc/apt/sources.list{,.d}';
+/**
+ * The guest's apt for `debianArch` from `suites` (e.g. trixie + trixie-security):
+ * sources naming only those suites, state under the cache. Pure.
+ */
+export function guestAptConfig(cacheDir: string, archive: DebianArchive, debianArch: string, suites: readonly string[]): PrivateAptConfig {
+  const entries = suites.map((name) => getSuite(archive, name, 'image'));
+  const sources = entries.map((s) => suiteSourcesList(archive, s)).join('\n');
+  const mirrors = [...new Set(entries.map((s) => archive.mirrors[s.mirror]?.url ?? s.mirror))].join(', ');
+  const origin = `${mirrors} ${suites.join(' + ')} (${debianArch})`;
   return {
-    stateDir: join(cacheDir, 'apt', debianArch),
+    stateDir: join(cacheDir, 'apt', `guest-${debianArch}-${suites.join('+')}`),
     arch: debianArch,
-    origin: `${where} (${debianArch})`,
+    sources,
+    origin,
     stage: 'image',
     hints: {
-      unreachable: `check that ${where} are reachable`,
-      signature: 'the host\'s apt keys cannot verify its own sources: run `apt-get update` on the host and fix what it reports',
-      missing: `check the suites named in ${where}`,
+      unreachable: `check the network and ${mirrors} (KVMATRIX_DEBIAN_MIRROR / KVMATRIX_DEBIAN_SECURITY_MIRROR replace them)`,
+      signature: `${archive.keyring} cannot verify ${suites.join(', ')}: update debian-archive-keyring, or set keyring: in ${archive.file}`,
+      missing: `the mirror does not carry ${suites.join(', ')} for ${debianArch}: name suites that have ${debianArch} in guest/image/packages.yaml`,
     },
   };
 }
 
 export async function downloadDebs(opts: {
   cacheDir: string;
+  archive: DebianArchive;
   debianArch: string;
+  suites: readonly string[];
   packages: readonly string[];
   logPath: string;
 }): Promise<DownloadedDeb[]> {
-  const cfg = guestAptConfig(opts.cacheDir, opts.debianArch);
+  const cfg = guestAptConfig(opts.cacheDir, opts.archive, opts.debianArch, opts.suites);
   const debDir = join(cfg.stateDir, 'debs');
   return withPrivateApt(cfg, async (apt) => {
     const existing = await readdir(debDir).catch(() => [] as string[]);

@@ -68,7 +68,7 @@ export interface BuildKeyParts {
 }
 
 export async function kernelBuildKey(req: KernelBuildRequest): Promise<BuildKeyParts> {
-  const fragments = await fragmentsFor(req.arch);
+  const fragments = await fragmentsFor(req.arch, req.source.kernelVersion);
   const compiler = await compilerVersion(req.arch);
   const key = buildKey({
     sourceIdentity: req.source.identity,

@@ -38,23 +38,47 @@ async function make(req: KbuildRequest, targets: string[], timeoutMs: number, ex
 }
 
 /**
+/**
+ * The line of a kernel build's error output that says why it failed (the
+ * compiler's, assembler's or linker's first error; else make's own "***"
+ * line), with the tree paths cut off, or null when there is none. Pure.
+ */
+export function firstBuildError(output: string, trees: readonly string[] = []): string | null {
+  const lines = output.split('\n')
+    .map((l) => trees.reduce((t, tree) => t.split(`${tree.replace(/\/+$/, '')}/`).join(''), l).trim())
+    .filter(Boolean);
+  const fromMake = (l: string) => /^make(\[\d+\])?: /.test(l);
+  const line = lines.find((l) => !fromMake(l) && /\berror:/i.test(l) && !/^collect2/.test(l))
+    ?? lines.find((l) => !fromMake(l) && /undefined reference to|No rule to make target|\bError\b/.test(l))
+    ?? lines.find((l) => /\*\*\*/.test(l) && !/\] Error \d+$/.test(l))
+    ?? lines.find((l) => /\*\*\*/.test(l));
+  if (line === undefined) return null;
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
+/**
  * The compiler's own errors in the log, for the message: "make bzImage failed
  * (exit 2): 2 compiler errors, first mm/userfaultfd.c:745:13: ...", then one
- * line per error. A failure without any says only how make ended.
+ * line per error. Without any, the first line that says why (an assembler
+ * error, make's "***" line), else only how make ended.
  */
-export function buildFailureMessage(what: string, r: Pick<RunResult, 'exitCode' | 'signal'>, log: string): string {
+export function buildFailureMessage(what: string, r: Pick<RunResult, 'exitCode' | 'signal'>, log: string, trees: readonly string[] = []): string {
   const head = `${what} failed (exit ${r.exitCode ?? r.signal})`;
   const errors = compilerErrors(log);
   const first = errors[0];
-  if (!first) return head;
+  if (!first) {
+    const why = firstBuildError(log, trees);
+    return why ? `${head}: ${why}` : head;
+  }
   const where = `${first.file}${first.line !== null ? `:${first.line}` : ''}`;
   return [`${head}: ${errors.length} compiler error(s), first ${where}: ${first.message}`, ...errors.map((e) => `  ${formatCompilerError(e)}`)].join('\n');
 }
 
 function buildFailed(code: string, what: string, req: KbuildRequest, r: RunResult): never {
   const ErrorClass = r.timedOut ? InfraError : UserError;
-  const log = r.timedOut || code !== 'BUILD_FAILED' ? '' : readLog(req.logPath);
-  throw new ErrorClass(r.timedOut ? 'BUILD_TIMEOUT' : code, r.timedOut ? `${what} timed out` : buildFailureMessage(what, r, log), {
+  // The build log holds the compiler's words; a config step's are in its stderr.
+  const log = r.timedOut ? '' : code === 'BUILD_FAILED' ? readLog(req.logPath) : r.stderr;
+  throw new ErrorClass(r.timedOut ? 'BUILD_TIMEOUT' : code, r.timedOut ? `${what} timed out` : buildFailureMessage(what, r, log, [req.src, req.obj]), {
     stage: code.startsWith('CONFIG') ? 'config' : 'build', logPath: req.logPath, logTail: tailFile(req.logPath, 40),
   });
 }

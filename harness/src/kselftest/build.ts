@@ -21,7 +21,7 @@ import { installUapiHeaders, kselftestCacheDir, lockTarget } from './headers.ts'
 import { readElfInfo } from './elf.ts';
 
 /** Always: static (the guest has no libc for us), warnings allowed (selftests are not -Werror clean with every gcc). */
-export const KSELFTEST_BASE_CFLAGS = ['-static', '-O2', '-pthread', '-Wall'];
+export const KSELFTEST_BASE_CFLAGS = ['-static', '-pthread', '-Wall'];
 export const COMPILE_TIMEOUT_MS = 5 * 60_000;
 
 export interface CompilePlan {
@@ -39,23 +39,38 @@ export interface CompilePlan {
 
 /**
  * The compiler command line for one program, mirroring the selftests
- * Makefiles: `-I $(top_srcdir)` (the tree root: "../../../../mm/gup_test.h"
- * style includes), `-isystem <installed uapi headers>` (KHDR_INCLUDES), plus
+ * Makefiles: -O2 only where the program directory's CFLAGS have it, `-I $(top_srcdir)` (the tree root: "../../../../mm/gup_test.h"
+ * style includes), `-I tools/testing/selftests` when lib.mk adds it (newer
+ * trees include "kselftest.h" without "../"),
+ * `-isystem <installed uapi headers>` (KHDR_INCLUDES), plus
  * `-isystem tools/include/uapi` (TOOLS_INCLUDES) and `-U_FORTIFY_SOURCE`
  * when that program directory's Makefile uses them (newer mm/ Makefiles, e.g. 6.12).
  */
 export function compilePlan(tree: string, headersDir: string, program: KselftestProgram, sources: string[], output: string): CompilePlan {
   const dir = sources[0]?.split('/')[0] ?? '';
-  let makefile = '';
-  try {
-    makefile = readFileSync(join(selftestsDir(tree), dir, 'Makefile'), 'utf8');
-  } catch {
-    // No Makefile: plain flags.
-  }
+  const read = (file: string) => {
+    try {
+      return readFileSync(join(selftestsDir(tree), file), 'utf8');
+    } catch {
+      return ''; // No Makefile: plain flags.
+    }
+  };
+  const makefile = read(join(dir, 'Makefile'));
+  // lib.mk, which every selftests Makefile includes: in 7.2 it puts
+  // tools/testing/selftests itself on the include path (`#include "kselftest.h"`).
+  const libMk = read('lib.mk');
+  const [staticFlag, ...baseRest] = KSELFTEST_BASE_CFLAGS;
   const args = [
-    ...KSELFTEST_BASE_CFLAGS,
+    staticFlag as string,
+    // The optimisation level too: vm/ Makefiles (<= 6.1) build without -O2, and
+    // 5.10's userfaultfd.c only works so (a non-volatile local across siglongjmp).
+    ...(/^\s*CFLAGS\s*\+?=.*\s-O2(\s|$)/m.test(makefile) ? ['-O2'] : []),
+    ...baseRest,
     ...(/-U_FORTIFY_SOURCE/.test(makefile) ? ['-U_FORTIFY_SOURCE'] : []),
     '-I', tree,
+    ...(/-I\s*\$[({]top_srcdir[)}]\/tools\/testing\/selftests\b/.test(libMk) ? ['-I', selftestsDir(tree)] : []),
+    // ... and builds with _GNU_SOURCE (6.12 on): 7.2's soft-dirty.c needs it for MREMAP_FIXED.
+    ...(/^\s*CFLAGS\s*\+=\s*-D_GNU_SOURCE=?\s*$/m.test(libMk) ? ['-D_GNU_SOURCE='] : []),
     '-isystem', join(headersDir, 'usr', 'include'),
     ...(/\$\(TOOLS_INCLUDES\)/.test(makefile) ? ['-isystem', join(tree, 'tools', 'include', 'uapi')] : []),
     ...program.cflags,

@@ -7,7 +7,7 @@ import type { ArchProfile } from '../arch/profile.ts';
 import { compareVersions, parseVersion } from '../util/version-range.ts';
 import { UserError } from '../errors.ts';
 import { loadYaml, validateData } from '../util/yaml-schema.ts';
-import { KselftestProgramSchema, type KselftestProgram } from './types.ts';
+import { KselftestProgramSchema, type KselftestArchEntry, type KselftestProgram } from './types.ts';
 
 const KselftestCatalogSchema = Type.Object({
   description: Type.Optional(Type.String()),
@@ -26,6 +26,11 @@ export function loadKselftestCatalog(file: string): KselftestProgram[] {
     if (p.minVersion && p.maxVersion && !versionApplies(p.minVersion, undefined, p.maxVersion)) {
       problems.push(`${file}: /programs/${i}: minVersion ${p.minVersion} is above maxVersion ${p.maxVersion}`);
     }
+    (p.arches ?? []).forEach((a, j) => {
+      if (typeof a !== 'string' && a.minVersion && a.maxVersion && !versionApplies(a.minVersion, undefined, a.maxVersion)) {
+        problems.push(`${file}: /programs/${i}/arches/${j}: minVersion ${a.minVersion} is above maxVersion ${a.maxVersion}`);
+      }
+    });
   });
   if (problems.length > 0) {
     throw new UserError('KSELFTEST_CATALOG_INVALID', `${file} is not valid:\n  ${problems.join('\n  ')}`, { stage: 'cli' });
@@ -52,14 +57,24 @@ export function versionApplies(kernelVersion: string, minVersion?: string, maxVe
   return true;
 }
 
+/** ">= 6.10, <= 6.3.y" for messages. */
+function describeRange(minVersion?: string, maxVersion?: string): string {
+  return [minVersion && `>= ${minVersion}`, maxVersion && `<= ${maxVersion}${maxVersion.split('.').length < 3 ? '.y' : ''}`].filter(Boolean).join(', ');
+}
+
+const archEntryName = (a: KselftestArchEntry) => (typeof a === 'string' ? a : a.name);
+
 /** Why `program` does not apply to this kernel version and arch, or null when it does. */
 export function notApplicable(program: KselftestProgram, kernelVersion: string, arch: Pick<ArchProfile, 'name' | 'aliases'>): string | null {
-  if (program.arches && !program.arches.some((a) => a === arch.name || arch.aliases.includes(a))) {
-    return `not for ${arch.name} (catalog arches: ${program.arches.join(', ')})`;
+  const entry = program.arches?.find((a) => archEntryName(a) === arch.name || arch.aliases.includes(archEntryName(a)));
+  if (program.arches && !entry) {
+    return `not for ${arch.name} (catalog arches: ${program.arches.map(archEntryName).join(', ')})`;
   }
   if (!versionApplies(kernelVersion, program.minVersion, program.maxVersion)) {
-    const range = [program.minVersion && `>= ${program.minVersion}`, program.maxVersion && `<= ${program.maxVersion}${program.maxVersion.split('.').length < 3 ? '.y' : ''}`].filter(Boolean).join(', ');
-    return `not for kernel ${kernelVersion} (catalog range: ${range})`;
+    return `not for kernel ${kernelVersion} (catalog range: ${describeRange(program.minVersion, program.maxVersion)})`;
+  }
+  if (entry !== undefined && typeof entry !== 'string' && !versionApplies(kernelVersion, entry.minVersion, entry.maxVersion)) {
+    return `not for kernel ${kernelVersion} on ${arch.name} (catalog range for ${arch.name}: ${describeRange(entry.minVersion, entry.maxVersion)})`;
   }
   return null;
 }

@@ -6,6 +6,17 @@ const VERSION = '^[0-9]+(\\.[0-9]+){0,2}$';
 /** Relative, no "..", a C file: sources never leave tools/testing/selftests. */
 const SOURCE_PATH = '^(?!/)(?!(.*/)?\\.\\.(/|$))[A-Za-z0-9_+./-]+\\.c$';
 
+const ARCH_NAME = Type.String({ pattern: '^[a-z0-9_-]+$' });
+
+/** An arch of a catalog program with its own version bounds. */
+const ArchVersionsSchema = Type.Object({
+  name: ARCH_NAME,
+  minVersion: Type.Optional(Type.String({ pattern: VERSION })),
+  maxVersion: Type.Optional(Type.String({ pattern: VERSION })),
+}, { additionalProperties: false });
+
+export type KselftestArchEntry = string | Static<typeof ArchVersionsSchema>;
+
 /** One entry of a kselftest catalog (configs/kselftests/*.yaml). */
 export const KselftestProgramSchema = Type.Object({
   /** Stable name, e.g. "soft-dirty", "userfaultfd-anon", "mkdirty", "uffd-unit-tests". Also the binary's file name. */
@@ -32,8 +43,13 @@ export const KselftestProgramSchema = Type.Object({
    */
   minVersion: Type.Optional(Type.String({ pattern: VERSION })),
   maxVersion: Type.Optional(Type.String({ pattern: VERSION })),
-  /** Arch names (configs/arch/*.yaml `name` or an alias); absent = all. */
-  arches: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9_-]+$' }), { minItems: 1 })),
+  /**
+   * Arch names (configs/arch/*.yaml `name` or an alias); absent = all. An
+   * entry may narrow the versions for its arch, both bounds read like
+   * minVersion/maxVersion above: `[x86_64, { name: arm64, minVersion: "6.10" }]`
+   * (arm64 has uffd-wp from 6.10).
+   */
+  arches: Type.Optional(Type.Array(Type.Union([ARCH_NAME, ArchVersionsSchema]), { minItems: 1 })),
   /** Why it is in the catalog (what it guards against); for people and reports. */
   why: Type.Optional(Type.String()),
 }, { additionalProperties: false });

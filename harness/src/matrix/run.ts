@@ -10,6 +10,7 @@ import type { AccelPolicy } from '../arch/host.ts';
 import { getArch } from '../arch/profile.ts';
 import { filterCells, planCells, type CellFilter, type CellPlan, type MatrixConfig } from '../plan/config.ts';
 import { shardCells } from '../plan/shard.ts';
+import { cellTimeKey, longestFirst, readCellTimes, recordCellTime } from './cell-times.ts';
 import { runCell } from '../pipeline/cell.ts';
 import { cellDirName } from '../results/paths.ts';
 import { RESULTS_SCHEMA, type CellResult, type PlannedCell, type RunSummary } from '../results/types.ts';
@@ -170,10 +171,14 @@ export async function runMatrix(ctx: Ctx, req: MatrixRunRequest): Promise<{ runD
   ctx.report({ kind: 'info', text: `${resumed ? 'resuming' : 'starting'} run ${dir}: ${cells.length} cell(s), ${todo.length} to run${resumed ? `, ${cells.length - todo.length} kept from before` : ''}; free memory ${(freemem() / 1024 ** 3).toFixed(1)} GB` });
   const jobs = req.jobs ?? defaultJobs();
   let finished = 0;
-  await pool(todo, jobs, async (plan) => {
+  const times = await readCellTimes(ctx.cacheDir);
+  const timeKey = (id: string) => cellTimeKey(cfg.name, id);
+  // --rebuild is a cold run: plan order, base before patched, keeps the patched builds incremental.
+  await pool(req.rebuild ? todo : longestFirst(todo, times, timeKey), jobs, async (plan) => {
     const result = await runCell(ctx, {
       plan, config: cfg, cellDir: join(dir, 'cells', cellDirName(plan.id)), accel: req.accel ?? cfg.accel, rebuild: req.rebuild, extraCmdline: req.extraCmdline,
     });
+    await recordCellTime(ctx.cacheDir, times, timeKey(plan.id), result.durationMs);
     finished++;
     ctx.report({ kind: 'info', cell: plan.id, text: `cell finished: ${result.state}${result.error ? ` [${result.error.code}]` : ''} (${finished}/${todo.length})` });
   });

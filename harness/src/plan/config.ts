@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { loadYaml, StringEnum, TaggedUnion, validateData } from '../util/yaml-schema.ts';
 import { sha256 } from '../util/hash.ts';
+import { VERSION_RANGE_PATTERN } from '../util/version-range.ts';
 import { UserError } from '../errors.ts';
 import { SourceSpecSchema } from '../source/types.ts';
 import { canonicalArchName } from '../arch/profile.ts';
@@ -17,6 +18,11 @@ const idPattern = '^[^/\\s][^/]*$';
 const KernelEntrySchema = Type.Object({
   id: Type.String({ pattern: idPattern }),
   source: SourceSpecSchema,
+  /**
+   * The arches this kernel runs on (default: all of `arches`), e.g. only where
+   * a column adds information. Each must be one of `arches`.
+   */
+  arches: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
 }, { additionalProperties: false });
 
 const VariantEntrySchema = Type.Object({
@@ -61,7 +67,7 @@ const ExpectationSchema = Type.Object({
   /** Case ids ("suite/case"); `*` matches within a name. Required for case outcomes, absent for cell states. */
   cases: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
   /** Semver-ish range on the kernel version, e.g. ">=5.19 <6.3". */
-  versions: Type.Optional(Type.String({ pattern: '^\\s*([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2}(\\s+([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2})*\\s*$' })),
+  versions: Type.Optional(Type.String({ pattern: VERSION_RANGE_PATTERN })),
   kernels: Type.Optional(Type.Array(Type.String())),
   arches: Type.Optional(Type.Array(Type.String())),
   variants: Type.Optional(Type.Array(Type.String())),
@@ -113,9 +119,10 @@ export function loadMatrixConfig(file: string): MatrixConfig {
   const suites = data.suites.map((s) => ({ ...s, timeoutMs: s.timeoutMs ?? data.timeouts.suiteMs }));
   // Paths on this machine resolve from the config's directory, like patches and suites.
   const kernels = data.kernels.map((k): KernelEntry => {
-    if (k.source.provider === 'local') return { ...k, source: { ...k.source, path: resolve(baseDir, k.source.path) } };
-    if (k.source.provider === 'git') return { ...k, source: { ...k.source, url: resolveGitUrl(k.source.url, baseDir) } };
-    return k;
+    const entry = k.arches ? { ...k, arches: k.arches.map((a) => canonicalArchName(a)) } : k;
+    if (entry.source.provider === 'local') return { ...entry, source: { ...entry.source, path: resolve(baseDir, entry.source.path) } };
+    if (entry.source.provider === 'git') return { ...entry, source: { ...entry.source, url: resolveGitUrl(entry.source.url, baseDir) } };
+    return entry;
   });
   // One name per arch: aliases (amd64, x86-64, aarch64...) become the profile's name,
   // so cells, filters and expectations agree. Unknown names stay for the plan check to report.
@@ -134,6 +141,10 @@ function crossCheck(cfg: MatrixConfig): void {
   for (const d of dup(kernelIds)) problems.push(`/kernels: duplicate id "${d}"`);
   for (const d of dup(cfg.variants.map((v) => v.name))) problems.push(`/variants: duplicate name "${d}"`);
   for (const d of dup(cfg.suites.map((s) => s.name))) problems.push(`/suites: duplicate name "${d}"`);
+  cfg.kernels.forEach((k, i) => (k.arches ?? []).forEach((a, j) => {
+    if (!cfg.arches.includes(a)) problems.push(`/kernels/${i}/arches/${j}: arch "${a}" is not in /arches. Available: ${cfg.arches.join(', ')}`);
+    else if (k.arches?.indexOf(a) !== j) problems.push(`/kernels/${i}/arches/${j}: arch "${a}" is listed twice`);
+  }));
   cfg.variants.forEach((v, i) => (v.kernels ?? []).forEach((k, j) => {
     if (!kernelIds.includes(k)) problems.push(`/variants/${i}/kernels/${j}: unknown kernel "${k}". Available: ${kernelIds.join(', ')}`);
   }));
@@ -155,11 +166,16 @@ export function cellId(kernel: string, arch: string, variant: string, repeat = 1
   return `${kernel}/${arch}/${variant}${repeat > 1 ? `#${repeat}` : ''}`;
 }
 
+/** The arches `kernel` runs on: its own `arches` restriction, in the order of the config's `arches`. */
+export function kernelArches(cfg: Pick<MatrixConfig, 'arches'>, kernel: Pick<KernelEntry, 'arches'>): string[] {
+  return cfg.arches.filter((a) => !kernel.arches || kernel.arches.includes(a));
+}
+
 /** Every cell the config describes, in a stable order (base before patched, so patched builds are incremental). */
 export function planCells(cfg: MatrixConfig): CellPlan[] {
   const out: CellPlan[] = [];
   for (const kernel of cfg.kernels) {
-    for (const arch of cfg.arches) {
+    for (const arch of kernelArches(cfg, kernel)) {
       for (const variant of cfg.variants) {
         if (variant.kernels && !variant.kernels.includes(kernel.id)) continue;
         for (let r = 1; r <= cfg.repeat; r++) out.push({ id: cellId(kernel.id, arch, variant.name, r), kernel, arch, variant, repeat: r });

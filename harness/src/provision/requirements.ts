@@ -28,14 +28,19 @@ export type Requirement = Static<typeof ToolSchema> & {
   debPackage?: string;
 };
 
-/** `forTests`: also the tools only the tests use (`provision --for test`). */
-export function hostRequirements(arches: readonly ArchProfile[], debianSources: readonly string[], opts: { forTests?: boolean } = {}): Requirement[] {
+/**
+ * `forTests`: also the tools only the tests use (`provision --for test`).
+ * `buildOnly`: arches that are compiled for but never booted (the tests
+ * cross-build selftests for every arch profile): their cross compiler, no QEMU.
+ */
+export function hostRequirements(arches: readonly ArchProfile[], debianSources: readonly string[], opts: { forTests?: boolean; buildOnly?: readonly ArchProfile[] } = {}): Requirement[] {
   const file = join(configsDir, 'host-tools.yaml');
   const data = validateData(file, loadYaml(file), HostToolsSchema);
   const tools = [...data.tools, ...(opts.forTests ? data.testTools : [])];
   const out: Requirement[] = tools.filter((t) => !t.onlyOn || t.onlyOn === machine());
-  for (const a of arches) {
-    out.push({ name: a.qemu.binary, command: a.qemu.binary, package: a.qemu.package, purpose: `boot ${a.name} guests` });
+  const booted = new Set(arches.map((a) => a.name));
+  for (const a of [...arches, ...(opts.buildOnly ?? []).filter((b) => !booted.has(b.name))]) {
+    if (booted.has(a.name)) out.push({ name: a.qemu.binary, command: a.qemu.binary, package: a.qemu.package, purpose: `boot ${a.name} guests` });
     if (!isNative(a)) {
       out.push({ name: `${a.crossCompile}gcc`, command: `${a.crossCompile}gcc`, package: a.crossPackages[0] ?? `gcc-${a.gnuTriplet}`, purpose: `cross-build ${a.name} kernels and selftests` });
       for (const p of a.crossPackages.slice(1)) {

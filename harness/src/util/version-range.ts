@@ -1,6 +1,9 @@
 // ">=5.19 <6.3" style ranges over kernel versions (numeric, up to 3 parts;
 // "-rc" and EXTRAVERSION suffixes are ignored: 6.3-rc1 counts as 6.3).
 
+/** What `inRange` reads: ">=5.19 <6.3", "<6.10", "= 6.1", for schemas. */
+export const VERSION_RANGE_PATTERN = '^\\s*([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2}(\\s+([<>]=?|=)?\\s*[0-9]+(\\.[0-9]+){0,2})*\\s*$';
+
 export function parseVersion(v: string): number[] {
   const m = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(v.trim());
   if (!m) return [];

@@ -94,10 +94,27 @@ function pickKernels(defaults: MatrixConfig, asked: readonly string[] | undefine
   return defaults.kernels.filter((k) => ids.includes(k.id));
 }
 
+/**
+ * A kernel of the default set that names its own arches keeps those of the
+ * selection; one left with none is not run (a kernel the default set keeps
+ * off an arch would otherwise fail the generated config's cross-check).
+ */
+export function narrowToArches(kernels: readonly KernelEntry[], arches: readonly string[], file: string): KernelEntry[] {
+  const out = kernels.flatMap((k) => {
+    if (!k.arches) return [k];
+    const kept = k.arches.filter((a) => arches.includes(a));
+    return kept.length > 0 ? [{ ...k, arches: kept }] : [];
+  });
+  if (out.length === 0) {
+    throw new UserError('NO_KERNEL_FOR_ARCH', `None of the kernels ${kernels.map((k) => `"${k.id}"`).join(', ')} of ${file} runs on ${arches.join(', ')} (see kernels[].arches there)`, { hint: 'pick other --kernels or --arch' });
+  }
+  return out;
+}
+
 /** The generated config, as the YAML document to write (patch series live in patches/<variant>/ next to it). */
 export function validateConfig(defaults: MatrixConfig, intake: Intake, variants: readonly VariantPlan[], suites: readonly MappedSuite[], sel: ValidateSelection): Record<string, unknown> {
-  const kernels = pickKernels(defaults, sel.kernels);
   const arches = sel.arches && sel.arches.length > 0 ? [...new Set(sel.arches.map((a) => canonicalArchName(a)))] : defaults.arches;
+  const kernels = narrowToArches(pickKernels(defaults, sel.kernels), arches, defaults.file);
   return {
     name: `validate-${slug(intake.series[0]?.subject.title ?? 'patch', 40)}`,
     description: `kvmatrix validate: ${intake.thread.subject}`,

@@ -80,15 +80,15 @@ describe('kselftest real build (Debian 6.1 and 6.12 trees)', function () {
       for (const b of r.built) expectStatic(b.path, machine);
       if (archName === 'x86_64') {
         assert.deepEqual(built['userfaultfd-anon']?.args, ['anon', '16', '8']);
-        assert.deepEqual(built['userfaultfd-hugetlb']?.setup, ['echo 64 > /proc/sys/vm/nr_hugepages']);
+        assert.deepEqual(built['userfaultfd-hugetlb']?.setup, ['echo 64 > /proc/sys/vm/nr_hugepages', 'echo 0 > /proc/sys/kernel/randomize_va_space']);
         assert.equal(built['userfaultfd-anon']?.timeoutMs, 180000);
       } else {
-        assert.equal(skipped['userfaultfd-anon']?.reason, 'not for arm64 (catalog arches: x86_64)');
+        assert.match(skipped['userfaultfd-anon']?.reason ?? '', /^not for kernel 6\.1\.\d+ on arm64 \(catalog range for arm64: >= 6\.10\)$/);
       }
       assert.match(skipped.mkdirty?.reason ?? '', /^not in this tree \(looked for mm\/mkdirty\.c\)$/);
       assert.match(skipped['uffd-unit-tests']?.reason ?? '', /^not in this tree/);
       assert.match(skipped['broken-link']?.reason ?? '', /^compile failed: .*cannot find -lkvmatrix_no_such_lib.*\(no static libkvmatrix_no_such_lib for /);
-      if (archName === 'arm64') assert.equal(skipped['soft-dirty']?.reason, 'not for arm64 (catalog arches: x86_64)');
+      if (archName === 'arm64') assert.equal(skipped['soft-dirty']?.reason, 'not for arm64 (catalog arches: x86_64, riscv64)');
       // The binaries were built against this tree's headers, recorded next to them.
       const meta = JSON.parse(readFileSync(join(built['madv-populate']?.path ?? '', '..', 'build.json'), 'utf8')) as { sources: string[]; command: string[] };
       assert.deepEqual(meta.sources, ['vm/madv_populate.c', 'vm/vm_util.c']);
@@ -121,5 +121,30 @@ describe('kselftest real build (Debian 6.1 and 6.12 trees)', function () {
       expectStatic(b.path, EM.X86_64);
     }
     assert.match(byName(r.skipped)['userfaultfd-hugetlb']?.reason ?? '', /^not in this tree \(looked for vm\/userfaultfd\.c\)$/);
+  });
+
+  it('builds from a 5.10 tree (selftests still in vm/, no vm_util.c) and says why the rest does not apply', async () => {
+    const source = await debianSource('linux-source-5.10', 'bullseye');
+    const r = await buildKselftests(cache, source, getArch('x86_64'), CATALOG, log);
+    const built = byName(r.built);
+    for (const n of ['userfaultfd-anon', 'userfaultfd-shmem']) {
+      assert.ok(built[n], `${n} built; skipped: ${JSON.stringify(r.skipped)}`);
+      expectStatic(built[n].path, EM.X86_64);
+    }
+    const skipped = byName(r.skipped);
+    for (const n of ['soft-dirty', 'mkdirty', 'uffd-unit-tests', 'pagemap-ioctl']) assert.match(skipped[n]?.reason ?? '', /^not (in this tree|for kernel 5\.10)/, n);
+  });
+
+  it('builds the mm/ catalog from the newest tree (7.2) for x86_64, arm64 (uffd stress back from 6.10) and riscv64 (cross)', async () => {
+    const source = await debianSource('linux-source-7.2', 'sid');
+    for (const [arch, machine] of [['x86_64', EM.X86_64], ['arm64', EM.AARCH64], ['riscv64', EM.RISCV]] as const) {
+      const r = await buildKselftests(cache, source, getArch(arch), CATALOG, log);
+      const built = byName(r.built);
+      const want = ['madv-populate', 'mkdirty', 'uffd-unit-tests', 'pagemap-ioctl', ...(arch === 'riscv64' ? [] : ['userfaultfd-anon', 'userfaultfd-shmem'])];
+      for (const n of want) {
+        assert.ok(built[n], `${arch}: ${n} built; skipped: ${JSON.stringify(r.skipped)}`);
+        expectStatic(built[n].path, machine);
+      }
+    }
   });
 });

@@ -6,15 +6,20 @@ import { allArches, getArch, loadArches } from '../../../src/arch/profile.ts';
 import { UserError } from '../../../src/errors.ts';
 
 describe('arch profiles', () => {
-  it('loads x86_64 and arm64 from configs/arch with all their names', () => {
+  it('loads x86_64, arm64 and riscv64 from configs/arch with all their names', () => {
     const names = allArches().map((a) => a.name).sort();
-    assert.deepEqual(names, ['arm64', 'x86_64']);
+    assert.deepEqual(names, ['arm64', 'riscv64', 'x86_64']);
     assert.equal(getArch('aarch64').linuxArch, 'arm64');
     assert.equal(getArch('amd64').kernel.image, 'arch/x86/boot/bzImage');
+    // The third arch is data only: its names for linux, gcc, Debian and qemu all live in its profile.
+    const rv = getArch('riscv64');
+    assert.deepEqual([rv.linuxArch, rv.gnuTriplet, rv.debianArch, rv.qemu.binary, rv.qemu.package, rv.kernel.image, rv.qemu.console],
+      ['riscv', 'riscv64-linux-gnu', 'riscv64', 'qemu-system-riscv64', 'qemu-system-misc', 'arch/riscv/boot/Image', 'ttyS0']);
+    assert.deepEqual(rv.crossPackages, ['gcc-riscv64-linux-gnu', 'libc6-dev-riscv64-cross']);
   });
 
   it('rejects an unknown arch and lists the ones on disk', () => {
-    assert.throws(() => getArch('riscv64'), (e: unknown) => e instanceof UserError && e.code === 'UNKNOWN_ARCH' && /Available: arm64, x86_64/.test(e.message));
+    assert.throws(() => getArch('s390x'), (e: unknown) => e instanceof UserError && e.code === 'UNKNOWN_ARCH' && /Available: arm64, riscv64, x86_64/.test(e.message));
   });
 
   it('validates a profile with a schema and names the file and path', () => {

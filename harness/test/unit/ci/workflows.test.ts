@@ -338,7 +338,7 @@ describe('CI workflows', () => {
           const errors = errorLines(r.out);
           assert.equal(errors[0], '::error::no results from shard(s) 2');
           assert.match(errors[1] ?? '', /^::error::exit 1: NOT VALIDATED/);
-          assert.deepEqual(errors.filter((e) => e.endsWith(': no result')), ['6.1/arm64/v1-as-posted', '6.12/x86_64/base', '6.12/arm64/base'].map((id) => `::error::${id}: no result`));
+          assert.deepEqual(errors.filter((e) => e.endsWith(': no result')), ['5.10/x86_64/base', '6.1/arm64/v1-as-posted', '6.12/x86_64/base', '7.2/x86_64/base', '7.2/arm64/base'].map((id) => `::error::${id}: no result`));
         } finally {
           sb.cleanup();
         }
@@ -379,15 +379,29 @@ describe('configs/matrix.nightly.yaml', () => {
     return (layout.exec(k.source.url) as RegExpExecArray)[2] as string;
   }
 
-  it('loads and plans base for every kernel and arch, patched for 6.1 only', () => {
+  it('loads and plans base for every kernel on x86_64 and arm64 (riscv64 on mainline), patched for 6.1 only', () => {
     assert.deepEqual(planCells(cfg).map((c) => c.id), [
+      '5.10/x86_64/base', '5.10/arm64/base',
+      '5.15/x86_64/base', '5.15/arm64/base',
       '5.19/x86_64/base', '5.19/arm64/base',
       '6.1/x86_64/base', '6.1/x86_64/patched', '6.1/arm64/base', '6.1/arm64/patched',
       '6.2/x86_64/base', '6.2/arm64/base',
       '6.3/x86_64/base', '6.3/arm64/base',
       '6.6/x86_64/base', '6.6/arm64/base',
       '6.12/x86_64/base', '6.12/arm64/base',
+      '7.3/x86_64/base', '7.3/arm64/base', '7.3/riscv64/base',
     ]);
+  });
+
+  it('keeps every longterm series and mainline, mainline being the newest kernel', () => {
+    const series = cfg.kernels.map((k) => k.id);
+    for (const lts of ['5.10', '5.15', '6.1', '6.6', '6.12']) assert.ok(series.includes(lts), `longterm ${lts}`);
+    const versions = cfg.kernels.map((k) => versionOf(k.id));
+    const newest = [...versions].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).pop();
+    // A mainline release tarball has no sublevel (linux-7.3.tar.xz); the stable ones do.
+    assert.equal(newest, '7.3');
+    assert.equal(cfg.kernels[cfg.kernels.length - 1]?.id, '7.3');
+    assert.equal(cfg.kernels.filter((k) => k.arches?.includes('riscv64') ?? true).map((k) => k.id).join(), '7.3', 'riscv64 runs the newest kernel only');
   });
 
   it('takes every kernel from a kernel.org stable tarball whose directory matches its major version', () => {
@@ -415,13 +429,17 @@ describe('configs/matrix.nightly.yaml', () => {
     assert.ok(versions.some((v) => inRange(v, '>=6.10')), 'one kernel has arm64 uffd-wp');
   });
 
-  it('judges by the same arches, suites and expectations as configs/matrix.yaml', () => {
+  it('judges by the same suites and expectations as configs/matrix.yaml, plus those of the arches only it runs (riscv64)', () => {
     const def = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
-    assert.deepEqual(cfg.arches, def.arches);
+    assert.deepEqual(cfg.arches.filter((a) => def.arches.includes(a)), def.arches);
+    const extra = new Set(cfg.arches.filter((a) => !def.arches.includes(a)));
+    assert.deepEqual([...extra], ['riscv64']);
     assert.deepEqual(cfg.suites, def.suites);
     // Expectations about variants the nightly does not run (the as-posted email) stay with the default matrix.
     const mine = new Set(cfg.variants.map((v) => v.name));
-    assert.deepEqual(cfg.expectations, def.expectations.filter((e) => !e.variants || e.variants.some((v) => mine.has(v))));
+    const onlyExtra = (e: { arches?: string[] }) => (e.arches ?? []).length > 0 && (e.arches ?? []).every((a) => extra.has(a));
+    assert.deepEqual(cfg.expectations.filter((e) => !onlyExtra(e)), def.expectations.filter((e) => !e.variants || e.variants.some((v) => mine.has(v))));
+    assert.ok(cfg.expectations.some(onlyExtra), 'the riscv64 expectations live in the nightly');
   });
 
   it('shards deterministically into disjoint, complete, non-empty slices that keep base and patched together', () => {

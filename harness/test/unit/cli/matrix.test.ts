@@ -41,7 +41,7 @@ describe('kvmatrix matrix: the plan is checked before anything is created', func
     { what: 'an expectation arch typo', yaml: { expectations: '  - { cases: ["s/*"], arches: [x86-46], expect: pass }' }, code: 'EXPECTATION_UNKNOWN_NAME', at: '/expectations/0/arches/0', mentions: ['Available: x86_64'] },
     { what: 'an expectation variant typo', yaml: { expectations: '  - { cases: ["s/*"], variants: [pathced], expect: fail }' }, code: 'EXPECTATION_UNKNOWN_NAME', at: '/expectations/0/variants/0', mentions: ['Available: base, patched'] },
     { what: 'an expectation suite typo', yaml: { expectations: '  - { cases: ["softdirty-uffwp/*"], expect: pass }' }, code: 'EXPECTATION_UNKNOWN_SUITE', at: '/expectations/0/cases/0' },
-    { what: 'an unknown arch', yaml: { arches: '[x86_46]' }, code: 'UNKNOWN_ARCH', at: '/arches/0', mentions: ['Available: arm64, x86_64'] },
+    { what: 'an unknown arch', yaml: { arches: '[x86_46]' }, code: 'UNKNOWN_ARCH', at: '/arches/0', mentions: ['Available: arm64, riscv64, x86_64'] },
     { what: 'an arch listed twice', yaml: { arches: '[x86_64, x86_64]' }, code: 'DUPLICATE_ARCH', at: '/arches/1' },
     { what: 'an arch listed twice under an alias', yaml: { arches: '[x86_64, amd64]' }, code: 'DUPLICATE_ARCH', at: '/arches/1' },
     {

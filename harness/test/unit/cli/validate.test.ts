@@ -45,7 +45,7 @@ describe('kvmatrix validate: mail in, nothing started on bad input', function ()
   it('refuses a kernel or a suite it does not know, listing the known ones', async () => {
     const f = join(sb.root, 'fix.patch');
     writeFileSync(f, GOOD_PATCH);
-    assertUserError(await kvmatrix(sb, ['validate', f, '--kernels', '6.1,4.19']), 'UNKNOWN_KERNEL', 'Available: 6.1, 6.12');
+    assertUserError(await kvmatrix(sb, ['validate', f, '--kernels', '6.1,4.19']), 'UNKNOWN_KERNEL', 'Available: 5.10, 6.1, 6.12, 7.2');
     assertUserError(await kvmatrix(sb, ['validate', f, '--suite', 'ltp']), 'UNKNOWN_SUITE', 'Available: softdirty-uffdwp, kselftest-mm');
     assertNothingWritten();
   });

@@ -42,7 +42,8 @@ describe('kselftest catalog', () => {
       for (const c of p.sources) for (const f of c) assert.match(f, /^(vm|mm)\//);
     }
     const sd = programs.find((p) => p.name === 'soft-dirty');
-    assert.deepEqual(sd?.arches, ['x86_64']);
+    assert.deepEqual(sd?.arches, ['x86_64', { name: 'riscv64', minVersion: '6.12' }]);
+    assert.deepEqual(programs.find((p) => p.name === 'userfaultfd-anon')?.arches, ['x86_64', { name: 'arm64', minVersion: '6.10' }, { name: 'riscv64', minVersion: '6.12' }]);
     assert.deepEqual(programs.find((p) => p.name === 'userfaultfd-anon')?.args, ['anon', '16', '8']);
   });
 
@@ -110,5 +111,28 @@ describe('kselftest catalog', () => {
     assert.equal(notApplicable(p, '6.1.192', getArch('x86_64')), 'not for kernel 6.1.192 (catalog range: >= 6.3)');
     assert.equal(notApplicable({ ...p, arches: ['amd64'] }, '6.12', getArch('x86_64')), null, 'aliases count');
     assert.match(notApplicable({ ...p, maxVersion: '6.3' }, '6.12.1', getArch('x86_64')) ?? '', /range: >= 6\.3, <= 6\.3\.y/);
+  });
+
+  it('narrows the versions per arch: uffd-wp on arm64 only from 6.10', () => {
+    const p: KselftestProgram = { name: 'x', sources: [['mm/x.c']], args: [], timeoutMs: 1000, setup: [], cflags: [], ldlibs: [], arches: ['x86_64', { name: 'aarch64', minVersion: '6.10' }] };
+    assert.equal(notApplicable(p, '6.1.176', getArch('x86_64')), null);
+    assert.equal(notApplicable(p, '6.1.176', getArch('arm64')), 'not for kernel 6.1.176 on arm64 (catalog range for arm64: >= 6.10)');
+    assert.equal(notApplicable(p, '6.10', getArch('arm64')), null);
+    assert.equal(notApplicable(p, '7.2.13', getArch('arm64')), null);
+    // The program's own range still comes first, and arches without an entry are named by entry name.
+    assert.equal(notApplicable({ ...p, minVersion: '6.4' }, '6.1.176', getArch('arm64')), 'not for kernel 6.1.176 (catalog range: >= 6.4)');
+    assert.equal(notApplicable({ ...p, arches: [{ name: 'arm64', maxVersion: '6.9' }] }, '6.12', getArch('x86_64')), 'not for x86_64 (catalog arches: arm64)');
+    assert.match(notApplicable({ ...p, arches: [{ name: 'arm64', maxVersion: '6.9' }] }, '6.12', getArch('arm64')) ?? '', /for arm64: <= 6\.9\.y\)$/);
+  });
+
+  it('rejects an inverted per-arch range and an unknown key in an arch entry', () => {
+    const bad = writeCatalog(`programs:
+  - { name: a, sources: [[mm/a.c]], timeoutMs: 1000, arches: [x86_64, { name: arm64, minVersion: "6.10", maxVersion: "6.9" }] }
+`);
+    assert.throws(() => loadKselftestCatalog(bad), invalid(bad, /\/programs\/0\/arches\/1: minVersion 6.10 is above maxVersion 6.9/));
+    const typo = writeCatalog(`programs:
+  - { name: a, sources: [[mm/a.c]], timeoutMs: 1000, arches: [{ name: arm64, minVerson: "6.10" }] }
+`);
+    assert.throws(() => loadKselftestCatalog(typo), /\/programs\/0\/arches\/0/);
   });
 });

@@ -39,6 +39,7 @@ describe('parse/compiler: the compiler\'s errors in a build log', () => {
     const m = buildFailureMessage('make bzImage', { exitCode: 2, signal: null }, LOG).split('\n');
     assert.equal(m[0], "make bzImage failed (exit 2): 3 compiler error(s), first mm/userfaultfd.c:753: implicit declaration of function 'vma_wants_manual_pte_write_upgrade' [-Werror=implicit-function-declaration]");
     assert.equal(m.length, 4);
-    assert.equal(buildFailureMessage('make bzImage', { exitCode: 2, signal: null }, 'make: *** nothing\n'), 'make bzImage failed (exit 2)');
+    assert.equal(buildFailureMessage('make bzImage', { exitCode: 2, signal: null }, 'make: *** nothing\n'), 'make bzImage failed (exit 2): make: *** nothing');
+    assert.equal(buildFailureMessage('make bzImage', { exitCode: 2, signal: null }, '  CC init/main.o\n'), 'make bzImage failed (exit 2)');
   });
 });

@@ -12,6 +12,7 @@ import { GOOD_PATCH, fakeKernelTree, validYaml } from '../cli/helpers.ts';
 
 /** What the Debian suites offered when measured (configs/debian-archive.yaml). */
 const SUITES: Record<string, DebianSuiteFacts> = {
+  bullseye: { packages: [{ name: 'linux-source-5.10', candidate: '5.10.223-1', versions: ['5.10.223-1'] }], cached: [] },
   bookworm: { packages: [{ name: 'linux-source-6.1', candidate: '6.1.176-1', versions: ['6.1.176-1', '6.1.170-3'] }], cached: [] },
   trixie: { packages: [{ name: 'linux-source-6.12', candidate: '6.12.117-1', versions: ['6.12.117-1', '6.12.107-1'] }], cached: [] },
   sid: { packages: [{ name: 'linux-source-7.2', candidate: '7.2.13-1', versions: ['7.2.13-1'] }], cached: [] },
@@ -82,7 +83,7 @@ describe('plan check', () => {
       const [p] = await problems({ arches: '[x86_64, x86-46]' });
       assert.equal(p?.code, 'UNKNOWN_ARCH');
       assert.equal(p?.at, '/arches/1');
-      assert.match(p?.message ?? '', /unknown arch "x86-46"\. Available: arm64, x86_64 \(aliases: .*x86-64=x86_64/);
+      assert.match(p?.message ?? '', /unknown arch "x86-46"\. Available: arm64, riscv64, x86_64 \(aliases: .*x86-64=x86_64/);
     });
     it('accepts an alias as the same arch (and refuses it next to its profile name)', async () => {
       assert.deepEqual(await problems({ arches: '[amd64, aarch64]' }), []);

@@ -17,7 +17,12 @@ describe('matrix config', () => {
   it('loads the embedded default and plans base before patched for each kernel/arch', () => {
     const cfg = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
     const ids = planCells(cfg).map((c) => c.id);
-    assert.deepEqual(ids, ['6.1/x86_64/base', '6.1/x86_64/patched', '6.1/x86_64/v1-as-posted', '6.1/arm64/base', '6.1/arm64/patched', '6.1/arm64/v1-as-posted', '6.12/x86_64/base', '6.12/arm64/base']);
+    assert.deepEqual(ids, [
+      '5.10/x86_64/base',
+      '6.1/x86_64/base', '6.1/x86_64/patched', '6.1/x86_64/v1-as-posted', '6.1/arm64/base', '6.1/arm64/patched', '6.1/arm64/v1-as-posted',
+      '6.12/x86_64/base',
+      '7.2/x86_64/base', '7.2/arm64/base',
+    ]);
   });
 
   it('reports every schema problem with file and path', () => {
@@ -55,9 +60,12 @@ describe('matrix config', () => {
 
   it('rejects unknown --kernel/--arch/--variant listing the valid ones', () => {
     const cfg = loadMatrixConfig(join(configsDir, 'matrix.yaml'));
-    assert.throws(() => filterCells(cfg, planCells(cfg), { kernels: ['5.4'] }), /Unknown kernel "5.4".*Available: 6.1, 6.12/);
+    assert.throws(() => filterCells(cfg, planCells(cfg), { kernels: ['5.4'] }), /Unknown kernel "5.4".*Available: 5.10, 6.1, 6.12, 7.2/);
     assert.throws(() => filterCells(cfg, planCells(cfg), { variants: ['nope'] }), /Available: base, patched, v1-as-posted/);
     assert.equal(filterCells(cfg, planCells(cfg), { arches: ['arm64'], variants: ['base'] }).length, 2);
+    assert.equal(filterCells(cfg, planCells(cfg), { arches: ['arm64'] }).length, 4);
+    const nightly = loadMatrixConfig(join(configsDir, 'matrix.nightly.yaml'));
+    assert.deepEqual(filterCells(nightly, planCells(nightly), { arches: ['riscv64'] }).map((c) => c.id), ['7.3/riscv64/base']);
   });
 
   it('accepts kernel ids with spaces and shell metacharacters (they are never shell strings)', () => {
@@ -90,6 +98,29 @@ describe('matrix config: one name per arch, paths from the config directory', ()
       { provider: 'git', url: join(dir, 'repo.git'), ref: 'main' },
       { provider: 'git', url: 'https://h/l.git', ref: 'main' },
     ]);
+  });
+});
+
+describe('matrix config: arches per kernel', () => {
+  const head = 'name: x\nsuites: [{ name: s, kind: binary, path: /bin/true }]\narches: [x86_64, arm64, riscv64]\n';
+
+  it('plans a kernel only on its own arches, in the order of /arches, aliases included', () => {
+    const f = write(`${head}kernels:\n  - { id: old, source: { provider: local, path: /tmp }, arches: [amd64] }\n  - { id: new, source: { provider: local, path: /tmp }, arches: [riscv64, aarch64, x86_64] }\n  - { id: all, source: { provider: local, path: /tmp } }\n`);
+    const cfg = loadMatrixConfig(f);
+    assert.deepEqual(cfg.kernels.map((k) => k.arches), [['x86_64'], ['riscv64', 'arm64', 'x86_64'], undefined]);
+    assert.deepEqual(planCells(cfg).map((c) => c.id), [
+      'old/x86_64/base', 'new/x86_64/base', 'new/arm64/base', 'new/riscv64/base', 'all/x86_64/base', 'all/arm64/base', 'all/riscv64/base',
+    ]);
+    assert.deepEqual(filterCells(cfg, planCells(cfg), { arches: ['riscv64'] }).map((c) => c.id), ['new/riscv64/base', 'all/riscv64/base']);
+  });
+
+  it('refuses a kernel arch that is not in /arches, or listed twice, naming the field', () => {
+    const f = write(`${head}kernels:\n  - { id: a, source: { provider: local, path: /tmp }, arches: [x86_64, s390x, amd64] }\n`);
+    assert.throws(() => loadMatrixConfig(f), (e: unknown) => {
+      const m = (e as Error).message;
+      return e instanceof UserError && m.includes('/kernels/0/arches/1: arch "s390x" is not in /arches. Available: x86_64, arm64, riscv64')
+        && m.includes('/kernels/0/arches/2: arch "x86_64" is listed twice');
+    });
   });
 });
 

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { checkRequirements, findOnPath, provision } from '../../../src/provision/check.ts';
 import { hostRequirements } from '../../../src/provision/requirements.ts';
-import { allArches } from '../../../src/arch/profile.ts';
+import { join } from 'node:path';
+import { allArches, getArch } from '../../../src/arch/profile.ts';
+import { loadMatrixConfig } from '../../../src/plan/config.ts';
+import { configsDir } from '../../../src/util/paths.ts';
 import { silentReporter } from '../../../src/progress.ts';
 import { UserError } from '../../../src/errors.ts';
 
@@ -36,6 +39,24 @@ describe('provisioning', () => {
   });
 
   it('succeeds without installing anything when every tool is present, even as non-root', async () => {
-    await assert.doesNotReject(provision(hostRequirements(allArches(), []), silentReporter, false));
+    // What `npm test` provisioned before the unit tests run (`provision --for test`: the arches of configs/matrix.ci.yaml).
+    const ci = loadMatrixConfig(join(configsDir, 'matrix.ci.yaml'));
+    await assert.doesNotReject(provision(hostRequirements(ci.arches.map((a) => getArch(a)), []), silentReporter, false));
+  });
+
+  it('provisions a third arch from its profile alone: qemu-system-misc, the riscv64 cross gcc and its static libc', () => {
+    const rv = hostRequirements([getArch('riscv64')], []).map((r) => `${r.name}=${r.package}`);
+    for (const want of ['qemu-system-riscv64=qemu-system-misc', 'riscv64-linux-gnu-gcc=gcc-riscv64-linux-gnu', 'libc6-dev-riscv64-cross=libc6-dev-riscv64-cross']) {
+      assert.ok(rv.includes(want), `${want} in ${rv.join(', ')}`);
+    }
+  });
+
+  it('gives an arch that is only built for (the tests cross-build every profile) its cross compiler and no QEMU', () => {
+    const names = hostRequirements([getArch('x86_64')], [], { forTests: true, buildOnly: allArches() }).map((r) => `${r.name}=${r.package}`);
+    for (const want of ['qemu-system-x86_64=qemu-system-x86', 'riscv64-linux-gnu-gcc=gcc-riscv64-linux-gnu', 'libc6-dev-riscv64-cross=libc6-dev-riscv64-cross', 'aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu']) {
+      assert.ok(names.includes(want), `${want} in ${names.join(', ')}`);
+    }
+    assert.ok(!names.some((n) => n.startsWith('qemu-system-riscv64') || n.startsWith('qemu-system-aarch64')), names.join(', '));
+    assert.equal(names.filter((n) => n.startsWith('qemu-system-x86_64')).length, 1);
   });
 });

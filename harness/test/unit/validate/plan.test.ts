@@ -7,7 +7,7 @@ import { readMail } from '../../../src/mail/intake.ts';
 import { loadMatrixConfig } from '../../../src/plan/config.ts';
 import { parsePatchFile } from '../../../src/patch/parse.ts';
 import { chooseSuites, loadSuiteMap } from '../../../src/validate/suites.ts';
-import { knownExpectations, patchFileText, slug, validateConfig, variantsOf } from '../../../src/validate/plan.ts';
+import { knownExpectations, narrowToArches, patchFileText, slug, validateConfig, variantsOf } from '../../../src/validate/plan.ts';
 import { configsDir } from '../../../src/util/paths.ts';
 
 const SEED = readFileSync(join(configsDir, 'patches/uffd-wp-softdirty-v1-as-posted/uffd-wp-softdirty-patch.eml.txt'), 'utf8');
@@ -49,7 +49,14 @@ describe('validate/plan: the matrix a patch mail gets', () => {
 
   it('refuses a kernel the default set does not have, listing those it has', async () => {
     const intake = await readMail([{ name: 'b', text: BACKPORT }]);
-    assert.throws(() => validateConfig(defaults, intake, variantsOf(intake), suites, { kernels: ['6.1,5.4'] }), /Unknown kernel "5\.4" in .*matrix\.yaml\. Available: 6\.1, 6\.12/);
+    assert.throws(() => validateConfig(defaults, intake, variantsOf(intake), suites, { kernels: ['6.1,5.4'] }), /Unknown kernel "5\.4" in .*matrix\.yaml\. Available: 5\.10, 6\.1, 6\.12, 7\.2/);
+  });
+
+  it('keeps a kernel on the selected arches it names, drops one left with none, refuses when none is left', () => {
+    const k = (id: string, arches?: string[]) => ({ id, source: { provider: 'local' as const, path: '/x' }, ...(arches ? { arches } : {}) });
+    const kept = narrowToArches([k('5.10', ['x86_64']), k('6.1', ['x86_64', 'arm64']), k('any')], ['arm64'], 'm.yaml');
+    assert.deepEqual(kept.map((x) => [x.id, x.arches]), [['6.1', ['arm64']], ['any', undefined]]);
+    assert.throws(() => narrowToArches([k('5.10', ['x86_64'])], ['riscv64'], 'm.yaml'), /None of the kernels "5\.10" of m\.yaml runs on riscv64/);
   });
 
   it('keeps base-only expectations for the kernels, arches and suites of the run', () => {
