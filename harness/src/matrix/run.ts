@@ -173,8 +173,9 @@ export async function runMatrix(ctx: Ctx, req: MatrixRunRequest): Promise<{ runD
   let finished = 0;
   const times = await readCellTimes(ctx.cacheDir);
   const timeKey = (id: string) => cellTimeKey(cfg.name, id);
+  // Order only matters with parallel slots; one slot keeps plan order (what --jobs 1 users expect), and
   // --rebuild is a cold run: plan order, base before patched, keeps the patched builds incremental.
-  await pool(req.rebuild ? todo : longestFirst(todo, times, timeKey), jobs, async (plan) => {
+  await pool(req.rebuild || jobs < 2 ? todo : longestFirst(todo, times, timeKey), jobs, async (plan) => {
     const result = await runCell(ctx, {
       plan, config: cfg, cellDir: join(dir, 'cells', cellDirName(plan.id)), accel: req.accel ?? cfg.accel, rebuild: req.rebuild, extraCmdline: req.extraCmdline,
     });
