@@ -28,7 +28,7 @@ import { InfraError, UserError } from '../errors.ts';
 import { classifyGitUrl, gitUrlProblem } from '../source/git-url.ts';
 import { hashValue } from '../util/hash.ts';
 import { writeDirAtomically } from '../util/fs.ts';
-import type { PatchedFiles } from '../patch/apply.ts';
+import { writeTouchedFiles, type PatchedFiles } from '../patch/apply.ts';
 
 export interface BisectTree {
   dir: string;
@@ -183,14 +183,7 @@ export async function writePatchedFiles(tree: BisectTree, patched: PatchedFiles)
   if (patched.touched.length === 0) return;
   const state = await readState(tree);
   await writeState(tree, { touched: [...new Set([...state.touched, ...patched.touched])].sort() });
-  for (const rel of patched.touched) {
-    const target = join(tree.src, rel);
-    await rm(target, { force: true });
-    const content = patched.contents[rel];
-    if (content === null || content === undefined) continue;
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, content);
-  }
+  await writeTouchedFiles(tree.src, patched);
 }
 
 /**

@@ -11,7 +11,7 @@ import { run } from '../exec/run.ts';
 import { InfraError } from '../errors.ts';
 import { hashValue } from '../util/hash.ts';
 import type { KernelSource } from '../source/types.ts';
-import type { PatchedFiles } from '../patch/apply.ts';
+import { writeTouchedFiles, type PatchedFiles } from '../patch/apply.ts';
 
 export interface WorkTree {
   dir: string;
@@ -97,13 +97,6 @@ export async function writePatched(wt: WorkTree, source: KernelSource, patched: 
   // A crash from here on leaves "partial": the next build restores every file either series touched.
   const union = [...new Set([...(state?.touched ?? []), ...patched.touched])].sort();
   await writeState(wt.dir, { identity: source.identity, touched: union, appliedKey: 'partial' });
-  for (const rel of patched.touched) {
-    const target = join(wt.src, rel);
-    await rm(target, { force: true });
-    const content = patched.contents[rel];
-    if (content === null || content === undefined) continue;
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, content);
-  }
+  await writeTouchedFiles(wt.src, patched);
   await writeState(wt.dir, { identity: source.identity, touched: patched.touched, appliedKey: patched.key });
 }

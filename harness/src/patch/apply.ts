@@ -60,6 +60,23 @@ export interface PatchedFiles {
   report: PatchReport;
 }
 
+/**
+ * Put the series' files into a checkout under `root`: each touched path is
+ * removed first (it may be a hard link into the pristine tree, which must
+ * never be written), then written with its patched content unless the series
+ * deletes it. Shared by the build work tree and the bisect checkout.
+ */
+export async function writeTouchedFiles(root: string, patched: Pick<PatchedFiles, 'touched' | 'contents'>): Promise<void> {
+  for (const rel of patched.touched) {
+    const target = join(root, rel);
+    await rm(target, { force: true });
+    const content = patched.contents[rel];
+    if (content === null || content === undefined) continue;
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, content);
+  }
+}
+
 export interface ApplyOptions {
   /** Undo archive whitespace mangling when a message does not apply as it is (a variant's `repair: true`). */
   repair?: boolean;

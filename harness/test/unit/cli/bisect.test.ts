@@ -1,27 +1,16 @@
 // `kvmatrix bisect` on inputs that must fail before anything is cloned,
 // built or booted: exit 2 with the reason, nothing written.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertUserError, configDir, kvmatrix, sandbox, snapshot, validYaml, type Sandbox } from './helpers.ts';
+import { assertUserError, configDir, kvmatrix, refusalSandbox, validYaml } from './helpers.ts';
 
 describe('kvmatrix bisect: usage is checked before anything starts', function () {
   this.timeout(60_000);
-  let sb: Sandbox;
-  let before: Record<string, string>;
-  beforeEach(() => {
-    sb = sandbox();
-    before = snapshot(sb.results);
-  });
-  afterEach(() => sb.cleanup());
-
-  function assertNothingWritten(): void {
-    assert.deepEqual(snapshot(sb.results), before);
-    assert.equal(existsSync(sb.cache), false, 'the cache dir must not be created');
-  }
+  const box = refusalSandbox();
+  const { assertNothingWritten } = box;
 
   it('documents every flag and the exit codes in --help', async () => {
-    const r = await kvmatrix(sb, ['bisect', '--help']);
+    const r = await kvmatrix(box.sb, ['bisect', '--help']);
     assert.equal(r.exitCode, 0);
     for (const flag of ['--case', '--good', '--bad', '--fixed', '--source', '--versions', '--arch', '--variant']) assert.ok(r.stdout.includes(flag), flag);
   });
@@ -38,8 +27,8 @@ describe('kvmatrix bisect: usage is checked before anything starts', function ()
   ];
   for (const c of cases) {
     it(`refuses ${c.what}: exit 2, nothing written`, async () => {
-      const cfg = configDir(sb.root, () => validYaml());
-      assertUserError(await kvmatrix(sb, ['bisect', ...c.args(cfg)]), c.code, ...c.mentions);
+      const cfg = configDir(box.sb.root, () => validYaml());
+      assertUserError(await kvmatrix(box.sb, ['bisect', ...c.args(cfg)]), c.code, ...c.mentions);
       assertNothingWritten();
     });
   }

@@ -35,6 +35,31 @@ export function sandbox(): Sandbox {
   return { root, results, cache: join(root, 'cache'), previousRun, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
+/**
+ * A fresh sandbox for every test of the enclosing `describe`, and the check a
+ * refused command must pass: results exactly as before, no cache dir created.
+ */
+export function refusalSandbox(): { readonly sb: Sandbox; assertNothingWritten: () => void } {
+  let current: Sandbox | undefined;
+  let before: Record<string, string> = {};
+  beforeEach(() => {
+    current = sandbox();
+    before = snapshot(current.results);
+  });
+  afterEach(() => current?.cleanup());
+  const sb = (): Sandbox => {
+    if (!current) throw new Error('the sandbox exists only inside a test');
+    return current;
+  };
+  return {
+    get sb() { return sb(); },
+    assertNothingWritten: () => {
+      assert.deepEqual(snapshot(sb().results), before);
+      assert.equal(existsSync(sb().cache), false, 'the cache dir must not be created');
+    },
+  };
+}
+
 export interface CliResult {
   exitCode: number | null;
   stdout: string;

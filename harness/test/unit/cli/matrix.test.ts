@@ -1,30 +1,19 @@
 // `kvmatrix matrix` on configs with one broken reference each: exit 2 naming
 // the file and the field, before anything is created (results, latest, cache).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../../src/exec/run.ts';
-import { assertUserError, configDir, kvmatrix, sandbox, snapshot, validYaml, type Sandbox } from './helpers.ts';
+import { assertUserError, configDir, kvmatrix, refusalSandbox, validYaml } from './helpers.ts';
 
 describe('kvmatrix matrix: the plan is checked before anything is created', function () {
   this.timeout(60_000);
-  let sb: Sandbox;
-  let before: Record<string, string>;
-  beforeEach(() => {
-    sb = sandbox();
-    before = snapshot(sb.results);
-  });
-  afterEach(() => sb.cleanup());
-
-  /** Nothing written: results (and latest) as they were, no cache dir. */
-  function assertNothingWritten(): void {
-    assert.deepEqual(snapshot(sb.results), before);
-    assert.equal(existsSync(sb.cache), false, 'the cache dir must not be created');
-  }
+  const box = refusalSandbox();
+  const { assertNothingWritten } = box;
 
   async function matrixWith(yaml: Parameters<typeof validYaml>[0], extra?: (d: string) => void, args: string[] = []) {
-    const file = configDir(sb.root, () => validYaml(yaml), extra);
-    return { file, r: await kvmatrix(sb, ['matrix', '--config', file, ...args]) };
+    const file = configDir(box.sb.root, () => validYaml(yaml), extra);
+    return { file, r: await kvmatrix(box.sb, ['matrix', '--config', file, ...args]) };
   }
 
   const cases: { what: string; yaml: Parameters<typeof validYaml>[0]; extra?: (d: string) => void; code: string; at: string; mentions?: (string | RegExp)[] }[] = [
@@ -82,31 +71,31 @@ describe('kvmatrix matrix: the plan is checked before anything is created', func
     );
     // The unselected kernel's tree is not looked at; the config's own mistakes still are.
     assertUserError(r, 'PLAN_INVALID', `${file}: /kernels/1/source/path:`, `${file}: /variants/1/patches:`);
-    const r2 = await kvmatrix(sb, ['matrix', '--config', file, '--kernel', '6.1']);
+    const r2 = await kvmatrix(box.sb, ['matrix', '--config', file, '--kernel', '6.1']);
     assertUserError(r2, 'VARIANT_EMPTY');
     assert.doesNotMatch(r2.stderr, /\/kernels\/1/);
     assertNothingWritten();
   });
 
   it('refuses --out that is a file, leaving it alone', async () => {
-    const file = configDir(sb.root, () => validYaml());
-    const notADir = join(sb.root, 'passwd');
+    const file = configDir(box.sb.root, () => validYaml());
+    const notADir = join(box.sb.root, 'passwd');
     writeFileSync(notADir, 'root:x:0:0\n');
-    const r = await kvmatrix(sb, ['matrix', '--config', file, '--out', notADir]);
+    const r = await kvmatrix(box.sb, ['matrix', '--config', file, '--out', notADir]);
     assertUserError(r, 'OUT_DIR_INVALID', `--out ${notADir} is a file, not a directory`);
-    const r2 = await kvmatrix(sb, ['matrix', '--config', file, '--out', join(notADir, 'sub')]);
+    const r2 = await kvmatrix(box.sb, ['matrix', '--config', file, '--out', join(notADir, 'sub')]);
     assertUserError(r2, 'OUT_DIR_INVALID', `${notADir} is a file`);
     assertNothingWritten();
   });
 
   it('refuses a config that is missing or a directory, and bad flag values', async () => {
-    assertUserError(await kvmatrix(sb, ['matrix', '--config', join(sb.root, 'nope.yaml')]), 'CONFIG_MISSING', 'not found');
-    assertUserError(await kvmatrix(sb, ['matrix', '--config', sb.root]), 'CONFIG_MISSING', 'is not a file');
-    assertUserError(await kvmatrix(sb, ['matrix', '--jobs', 'abc']), 'USAGE', '--jobs takes an integer from 1 to 64, got "abc"');
-    assertUserError(await kvmatrix(sb, ['matrix', '--accel', 'banana']), 'USAGE', '--accel must be one of: auto, kvm, tcg; got "banana"');
-    assertUserError(await kvmatrix(sb, ['matrix', '--shard', '4/3']), 'USAGE', '--shard: must look like I/N');
-    assertUserError(await kvmatrix(sb, ['matrix', '--kernel']), 'USAGE', '--kernel needs a value (ID)');
-    assertUserError(await kvmatrix(sb, ['matrix', '--confg', 'x']), 'USAGE', 'did you mean --config?');
+    assertUserError(await kvmatrix(box.sb, ['matrix', '--config', join(box.sb.root, 'nope.yaml')]), 'CONFIG_MISSING', 'not found');
+    assertUserError(await kvmatrix(box.sb, ['matrix', '--config', box.sb.root]), 'CONFIG_MISSING', 'is not a file');
+    assertUserError(await kvmatrix(box.sb, ['matrix', '--jobs', 'abc']), 'USAGE', '--jobs takes an integer from 1 to 64, got "abc"');
+    assertUserError(await kvmatrix(box.sb, ['matrix', '--accel', 'banana']), 'USAGE', '--accel must be one of: auto, kvm, tcg; got "banana"');
+    assertUserError(await kvmatrix(box.sb, ['matrix', '--shard', '4/3']), 'USAGE', '--shard: must look like I/N');
+    assertUserError(await kvmatrix(box.sb, ['matrix', '--kernel']), 'USAGE', '--kernel needs a value (ID)');
+    assertUserError(await kvmatrix(box.sb, ['matrix', '--confg', 'x']), 'USAGE', 'did you mean --config?');
     assertNothingWritten();
   });
 
